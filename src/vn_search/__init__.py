@@ -1,0 +1,1 @@
+"""vn-search: full-text search for Vietnamese news."""

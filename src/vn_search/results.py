@@ -1,0 +1,116 @@
+"""What a search returns: plain dataclasses that the CLI, the web app and
+embedding applications all read, and that serialise to JSON as they are."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked document on a results page.
+
+    ``snippet`` is HTML: the document text escaped, with the matched words
+    wrapped in ``<mark>``; ``title_html`` is the headline in the same form.
+    ``parents`` holds, for a related item, the ids of the articles that
+    listed it (empty for an article).
+    """
+
+    id: str
+    kind: str  # "article" | "related"
+    title: str
+    url: str | None
+    published: str | None  # ISO 8601, or None when the source gave no date
+    score: float
+    snippet: str
+    title_html: str
+    parents: list[str] = field(default_factory=list)
+    source: str | None = None
+    category: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """A page of hits plus what a results page shows around them.
+
+    ``total`` counts every matching document (not just this page).
+    ``suggestion`` is an accented or corrected query the user probably meant
+    ("Có phải bạn muốn tìm …"), or None. ``notices`` are short messages for
+    the user, e.g. that an over-long query was cut.
+    """
+
+    query: str
+    total: int
+    took_ms: float
+    page: int
+    per_page: int
+    hits: list[Hit]
+    suggestion: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "took_ms": round(self.took_ms, 2),
+            "page": self.page,
+            "per_page": self.per_page,
+            "suggestion": self.suggestion,
+            "notices": list(self.notices),
+            "hits": [hit.to_json() for hit in self.hits],
+        }
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document as the index keeps it, for the article page and `get`.
+
+    ``paragraphs`` are the body paragraphs (no navigation, image placeholders
+    or share labels). For an article, ``related_ids`` lists the related items
+    it showed; for a related item, ``parents`` lists the articles.
+    """
+
+    id: str
+    kind: str
+    title: str
+    summary: str
+    paragraphs: list[str]
+    url: str | None = None
+    published: str | None = None
+    source: str | None = None
+    category: str | None = None
+    kicker: str | None = None
+    parents: list[str] = field(default_factory=list)
+    related_ids: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What an index holds, for `vn-search stats` and the home page."""
+
+    index_dir: str
+    documents: int
+    articles: int
+    related: int
+    terms: int
+    size_bytes: int
+    analysis_version: int
+    updated: datetime | None
+    sources: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["updated"] = self.updated.isoformat() if self.updated else None
+        return data
