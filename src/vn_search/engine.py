@@ -1,0 +1,238 @@
+"""The public face of vn-search: one object to index, search and read.
+
+    >>> engine = SearchEngine("index")
+    >>> engine.index(["news/"])                       # doctest: +SKIP
+    >>> engine.search("luan chuyen can bo").hits[0].title
+    'Hiệu quả từ công tác luân chuyển cán bộ ở Bắc Hà'
+
+The CLI and the web app are thin layers over this class. Searching is
+thread-safe: each thread keeps its own Whoosh searcher, reopened when a
+writer publishes a new generation, so a running server sees new documents
+without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh import scoring, sorting
+
+from vn_search import store
+from vn_search.errors import IndexMissingError, IndexVersionError
+from vn_search.highlight import make_snippet, mark_text
+from vn_search.indexer import IndexReport, build_index
+from vn_search.query import ParsedQuery, build_query, parse_query
+from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
+from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS, unpack_blob
+
+__all__ = ["SearchEngine"]
+
+KINDS = ("article", "related")
+SORTS = ("relevance", "date")
+
+
+class _Generation:
+    """An opened generation: its Whoosh index and per-thread searchers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.meta = store.read_meta(path)
+        self.index = whoosh_index.open_dir(str(path))
+        self.local = threading.local()
+
+    def searcher(self):
+        searcher = getattr(self.local, "searcher", None)
+        if searcher is None:
+            # Title carries most weight, so its length matters less (B).
+            weighting = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5, title_f_B=0.5)
+            searcher = self.index.searcher(weighting=weighting)
+            self.local.searcher = searcher
+        return searcher
+
+
+class SearchEngine:
+    """Index and search Vietnamese news in ``index_dir``."""
+
+    max_query_chars = 500
+    max_per_page = 100
+
+    def __init__(self, index_dir: str | Path = "index") -> None:
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        self._generation: _Generation | None = None
+
+    # -- writing ---------------------------------------------------------
+
+    def index(
+        self,
+        sources: Iterable[str | Path],
+        rebuild: bool = False,
+        progress: bool | None = None,
+        workers: int | None = None,
+        on_problem=None,
+    ) -> IndexReport:
+        """Add documents from pages, folders or JSONL(.gz) files.
+
+        Documents whose id is already indexed are replaced. With
+        ``rebuild`` the index is rebuilt from these sources alone; the old
+        one stays searchable until the new one is complete.
+        """
+        return build_index(self.index_dir, sources, rebuild, progress, workers, on_problem)
+
+    # -- reading ---------------------------------------------------------
+
+    def _current(self) -> _Generation:
+        path = store.current_generation(self.index_dir)
+        if path is None:
+            raise IndexMissingError(str(self.index_dir))
+        generation = self._generation
+        if generation is None or generation.path != path:
+            with self._lock:
+                generation = self._generation
+                if generation is None or generation.path != path:
+                    version = store.read_meta(path).get("analysis_version")
+                    if version != ANALYSIS_VERSION:
+                        raise IndexVersionError(str(self.index_dir), version, ANALYSIS_VERSION)
+                    generation = _Generation(path)
+                    self._generation = generation
+        return generation
+
+    def exists(self) -> bool:
+        return store.current_generation(self.index_dir) is not None
+
+    def search(
+        self,
+        query: str,
+        page: int = 1,
+        per_page: int = 10,
+        *,
+        kind: str | None = None,
+        source: str | None = None,
+        category: str | None = None,
+        sort: str = "relevance",
+    ) -> SearchResults:
+        """Ranked hits for a query typed as a user would type it."""
+        started = time.perf_counter()
+        page = max(1, int(page))
+        per_page = min(max(1, int(per_page)), self.max_per_page)
+        notices: list[str] = []
+        query = query or ""
+        if len(query) > self.max_query_chars:
+            query = query[: self.max_query_chars]
+            notices.append(f"Truy vấn quá dài: chỉ {self.max_query_chars} ký tự đầu được dùng.")
+        parsed = parse_query(query)
+        whoosh_query = build_query(parsed)
+        generation = self._current()
+        if whoosh_query is None:
+            return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices)
+        filters = [wq.Term(name, value) for name, value in (("kind", kind), ("source", source), ("category", category)) if value]
+        searcher = generation.searcher()
+        sortedby = None
+        if sort == "date":
+            sortedby = [sorting.FieldFacet("published", reverse=True), sorting.ScoreFacet()]
+        results = searcher.search_page(
+            whoosh_query,
+            page,
+            pagelen=per_page,
+            filter=wq.And(filters) if filters else None,
+            sortedby=sortedby,
+        )
+        total = len(results) if results.pagenum == page else results.total
+        hits = []
+        if results.pagenum == page:
+            hits = [self._hit(hit, parsed) for hit in results]
+        return SearchResults(query, total, _ms(started), page, per_page, hits, None, notices)
+
+    def _hit(self, hit, parsed: ParsedQuery) -> Hit:
+        stored = hit.fields()
+        content = unpack_blob(stored.get("blob"))
+        terms = parsed.highlight_terms()
+        text = " ".join([content.get("kicker") or "", content.get("summary", "")] + content.get("paragraphs", []))
+        return Hit(
+            id=stored["id"],
+            kind=stored.get("kind", "article"),
+            title=stored.get("headline", ""),
+            url=stored.get("url"),
+            published=_iso(stored.get("published")),
+            score=round(float(hit.score or 0.0), 4),
+            snippet=make_snippet(text, terms),
+            title_html=mark_text(stored.get("headline", ""), terms),
+            parents=list(stored.get("parents") or []),
+            source=stored.get("source"),
+            category=stored.get("category"),
+        )
+
+    def get(self, doc_id: str) -> StoredDocument | None:
+        """The stored document with this id, or None."""
+        searcher = self._current().searcher()
+        stored = searcher.document(id=str(doc_id))
+        if not stored:
+            return None
+        content = unpack_blob(stored.get("blob"))
+        return StoredDocument(
+            id=stored["id"],
+            kind=stored.get("kind", "article"),
+            title=stored.get("headline", ""),
+            summary=content.get("summary", ""),
+            paragraphs=list(content.get("paragraphs", [])),
+            url=stored.get("url"),
+            published=_iso(stored.get("published")),
+            source=stored.get("source"),
+            category=stored.get("category"),
+            kicker=content.get("kicker"),
+            parents=list(stored.get("parents") or []),
+            related_ids=list(content.get("related_ids", [])),
+        )
+
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """Values of the filterable fields with their document counts."""
+        searcher = self._current().searcher()
+        reader = searcher.reader()
+        result = {}
+        for name, key in (("source", "sources"), ("category", "categories")):
+            counts = Counter()
+            if name in reader.indexed_field_names():
+                for term in reader.field_terms(name):
+                    counts[term] = reader.doc_frequency(name, term)
+            result[key] = counts.most_common()
+        return result
+
+    def stats(self) -> IndexStats:
+        generation = self._current()
+        searcher = generation.searcher()
+        reader = searcher.reader()
+        kinds = {k: reader.doc_frequency("kind", k) for k in KINDS}
+        size = sum(f.stat().st_size for f in generation.path.iterdir() if f.is_file())
+        terms = sum(1 for name in TEXT_FIELDS for _ in reader.lexicon(name))
+        updated = generation.meta.get("updated")
+        return IndexStats(
+            index_dir=str(self.index_dir),
+            documents=searcher.doc_count(),
+            articles=kinds["article"],
+            related=kinds["related"],
+            terms=terms,
+            size_bytes=size,
+            analysis_version=generation.meta.get("analysis_version", 0),
+            updated=datetime.fromisoformat(updated) if updated else None,
+            sources=dict(self.facets()["sources"]),
+        )
+
+    def close(self) -> None:
+        self._generation = None
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _iso(value) -> str | None:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value or None

@@ -1,0 +1,37 @@
+"""Errors an embedding application may want to catch, each with a message
+that tells a user what to do."""
+
+from __future__ import annotations
+
+__all__ = ["VnSearchError", "IndexMissingError", "IndexVersionError", "IndexBusyError"]
+
+
+class VnSearchError(Exception):
+    """Base class for vn-search errors."""
+
+
+class IndexMissingError(VnSearchError):
+    """There is no index (or an empty one) where we were asked to look."""
+
+    def __init__(self, index_dir: str) -> None:
+        super().__init__(
+            f"no index in {index_dir}: build one with `vn-search index PATH... --index {index_dir}`"
+        )
+        self.index_dir = index_dir
+
+
+class IndexVersionError(VnSearchError):
+    """The index was built by an analysis this version cannot read."""
+
+    def __init__(self, index_dir: str, found: object, expected: int) -> None:
+        super().__init__(
+            f"the index in {index_dir} was built by analysis version {found}, this vn-search "
+            f"uses version {expected}: rebuild it with `vn-search index PATH... --rebuild --index {index_dir}`"
+        )
+
+
+class IndexBusyError(VnSearchError):
+    """Another process is writing to the index."""
+
+    def __init__(self, index_dir: str) -> None:
+        super().__init__(f"another vn-search process is writing to {index_dir}; try again when it finishes")

@@ -1,0 +1,226 @@
+"""How a query typed into a search box is understood.
+
+The grammar is small and cannot fail: ``"quoted phrases"``, ``-excluded``
+words or ``-"phrases"``, ``NOT word``; everything else is words. Stray
+quotes, colons, parentheses, ``AND``/``OR`` and other syntax of Whoosh's
+own parser are just text here, so any string is a valid query.
+
+    >>> parse_query('luân chuyển "cán bộ" -Lào').describe()
+    'words=[luân chuyển] phrases=[cán bộ] excluded=[lào]'
+
+Each syllable matches its folded form (so ``can bo`` finds ``cán bộ``)
+and, when typed with diacritics, also its exact form, which scores extra:
+exact-diacritic matches rank first. Adjacent syllables also match as a
+bigram / pyvi word, which rewards documents where they stand together.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from vn_search.analysis.fold import fold_text
+from vn_search.analysis.normalize import normalize_query
+from vn_search.analysis.segment import split_protected
+from vn_search.analysis.terms import JOINER, fold_term
+from vn_search.schema import TEXT_FIELDS
+
+__all__ = ["ParsedQuery", "parse_query", "build_query", "FIELD_WEIGHTS"]
+
+# BM25F field weights: a word in the headline says far more about what an
+# article is about than the same word deep in the body.
+FIELD_WEIGHTS = {"title": 3.0, "summary": 1.5, "body": 1.0}
+EXACT_WEIGHT = 1.0  # added on top of the folded match for typed diacritics
+PAIR_WEIGHT = 1.0  # adjacent-syllable (bigram / word) match
+MAX_TERMS = 32  # syllables per query that take part; the rest is ignored
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "＂": '"'})
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_SYLLABLE = re.compile(r"\w+")
+_OPERATORS = {"AND", "OR", "&&", "||"}
+
+
+@dataclass
+class ParsedQuery:
+    """Query parts as lists of lowercase, normalised syllables.
+
+    ``words`` holds runs of adjacent syllables (punctuation between words
+    ends a run), ``phrases`` the quoted phrases (required), ``excluded``
+    the words and phrases that must not match.
+    """
+
+    words: list[list[str]] = field(default_factory=list)
+    phrases: list[list[str]] = field(default_factory=list)
+    excluded: list[list[str]] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.words and not self.phrases
+
+    def highlight_terms(self) -> set[str]:
+        """Folded syllables a snippet should mark."""
+        return {fold_term(s) for run in self.words + self.phrases for s in run}
+
+    def syllables(self) -> list[str]:
+        return [s for run in self.words + self.phrases for s in run]
+
+    def describe(self) -> str:
+        show = lambda runs: ", ".join(" ".join(r) for r in runs)  # noqa: E731
+        return f"words=[{show(self.words)}] phrases=[{show(self.phrases)}] excluded=[{show(self.excluded)}]"
+
+
+def _syllables(text: str) -> list[list[str]]:
+    """Runs of syllables; punctuation other than a hyphen inside a word
+    breaks a run. Numbers, dates and URLs stay whole, as when indexing."""
+    runs: list[list[str]] = [[]]
+    for start, end, protected in split_protected(text):
+        piece = text[start:end]
+        if protected:
+            runs[-1].append(piece.lower())
+            continue
+        cursor = 0
+        for match in _SYLLABLE.finditer(piece):
+            gap = piece[cursor:match.start()]
+            if gap.strip() and runs[-1]:
+                runs.append([])
+            runs[-1].append(match.group(0).lower())
+            cursor = match.end()
+        if piece[cursor:].strip() and runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Understand a raw query string (never raises)."""
+    parsed = ParsedQuery()
+    text = normalize_query(text).translate(_QUOTES)
+    negate_next = False
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            parsed.words.append(list(current))
+            current.clear()
+
+    for match in _TOKEN.finditer(text):
+        minus, quoted, bare = match.groups()
+        if quoted is not None:
+            runs = _syllables(quoted)
+            phrase = [s for run in runs for s in run]
+            flush()
+            if phrase:
+                (parsed.excluded if minus or negate_next else parsed.phrases).append(phrase)
+            negate_next = False
+            continue
+        if bare in _OPERATORS:
+            continue
+        if bare == "NOT":
+            negate_next = True
+            flush()
+            continue
+        if (bare.startswith("-") and len(bare) > 1) or negate_next:
+            flush()
+            excluded = [s for run in _syllables(bare.lstrip("-")) for s in run]
+            if excluded:
+                parsed.excluded.append(excluded)
+            negate_next = False
+            continue
+        runs = _syllables(bare)
+        for i, run in enumerate(runs):
+            if i > 0:
+                flush()
+            current.extend(run)
+        if bare and not bare[-1].isalnum() and bare[-1] not in "%":
+            flush()  # "Hà Nội, Đà Nẵng": the comma ends the run
+    flush()
+    _cap_terms(parsed)
+    return parsed
+
+
+def _cap_terms(parsed: ParsedQuery) -> None:
+    """Keep at most MAX_TERMS syllables: a pasted paragraph is not a query,
+    and thousands of terms would cost seconds."""
+    budget = MAX_TERMS
+    for runs in (parsed.phrases, parsed.words, parsed.excluded):
+        kept = []
+        for run in runs:
+            if budget <= 0:
+                break
+            kept.append(run[:budget])
+            budget -= len(kept[-1])
+        runs[:] = kept
+
+
+def _accented(syllable: str) -> bool:
+    return fold_term(syllable) != syllable
+
+
+def _terms(fieldname_suffix: str, text: str, weight: float) -> list[wq.Query]:
+    return [wq.Term(name + fieldname_suffix, text, boost=w * weight) for name, w in FIELD_WEIGHTS.items()]
+
+
+def _syllable_clause(syllable: str) -> wq.Query:
+    clauses = _terms("_f", fold_term(syllable), 1.0)
+    if _accented(syllable):
+        clauses += _terms("", syllable, EXACT_WEIGHT)
+    return wq.Or(clauses)
+
+
+def _pair_clause(first: str, second: str) -> wq.Query:
+    clauses = _terms("_f", fold_term(first) + JOINER + fold_term(second), PAIR_WEIGHT)
+    if _accented(first) or _accented(second):
+        clauses += _terms("", first + JOINER + second, PAIR_WEIGHT * EXACT_WEIGHT)
+    return wq.Or(clauses)
+
+
+def _phrase(fieldname: str, syllables: list[str], boost: float = 1.0) -> wq.Query:
+    if len(syllables) == 1:
+        return wq.Term(fieldname, syllables[0], boost=boost)
+    return wq.Phrase(fieldname, syllables, boost=boost)
+
+
+def _phrase_clause(syllables: list[str]) -> tuple[wq.Query, wq.Query | None]:
+    """A required diacritic-insensitive match, and an exact-match bonus."""
+    folded = [fold_term(s) for s in syllables]
+    required = wq.Or([_phrase(name + "_f", folded, w) for name, w in FIELD_WEIGHTS.items()])
+    bonus = None
+    if any(_accented(s) for s in syllables):
+        bonus = wq.Or([_phrase(name, syllables, w * EXACT_WEIGHT) for name, w in FIELD_WEIGHTS.items()])
+    return required, bonus
+
+
+def _excluded_clause(syllables: list[str]) -> wq.Query:
+    if any(_accented(s) for s in syllables):
+        return wq.Or([_phrase(name, syllables) for name in TEXT_FIELDS])
+    return wq.Or([_phrase(name + "_f", [fold_term(s) for s in syllables]) for name in TEXT_FIELDS])
+
+
+def build_query(parsed: ParsedQuery) -> wq.Query | None:
+    """The Whoosh query for a parsed query, or None if nothing to search."""
+    if parsed.is_empty:
+        return None
+    optional: list[wq.Query] = []
+    for run in parsed.words:
+        optional.extend(_syllable_clause(s) for s in run)
+        optional.extend(_pair_clause(a, b) for a, b in zip(run, run[1:]))
+    required: list[wq.Query] = []
+    for phrase in parsed.phrases:
+        needed, bonus = _phrase_clause(phrase)
+        required.append(needed)
+        if bonus is not None:
+            optional.append(bonus)
+    if required:
+        must = required[0] if len(required) == 1 else wq.And(required)
+        result: wq.Query = wq.AndMaybe(must, wq.Or(optional)) if optional else must
+    else:
+        result = wq.Or(optional)
+    if parsed.excluded:
+        result = wq.AndNot(result, wq.Or([_excluded_clause(e) for e in parsed.excluded]))
+    return result
+
+
+def strip_diacritics(text: str) -> str:
+    """What a user typing without accents would type (for tests, benches)."""
+    return fold_text(text)

@@ -1,0 +1,100 @@
+"""What the index stores and how each field is searched.
+
+Text fields come in pairs (see ``analysis/terms.py``): ``title`` holds the
+exact syllables and pyvi words, ``title_f`` the folded syllables and
+bigrams; likewise ``summary``/``summary_f`` and ``body``/``body_f``. Their
+terms are computed outside Whoosh (in worker processes), so these fields
+take pre-analysed postings instead of running an analyzer.
+
+The document text itself is kept compressed in one stored blob: the index
+needs it for snippets and the article page, never for matching.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Iterator
+
+from whoosh import fields
+from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.formats import Positions
+
+__all__ = [
+    "ANALYSIS_VERSION",
+    "TEXT_FIELDS",
+    "Postings",
+    "build_schema",
+    "encode_postings",
+    "pack_blob",
+    "unpack_blob",
+]
+
+# Bump whenever analysis or schema changes what terms a document produces:
+# an index built by another version must be rebuilt, and says so.
+ANALYSIS_VERSION = 1
+
+TEXT_FIELDS = ("title", "summary", "body")
+
+# (term bytes, frequency, weight, encoded positions): what Whoosh's writer
+# pools for each term of a field.
+Postings = list[tuple[bytes, int, float, bytes]]
+
+_POSITIONS = Positions()
+
+
+def encode_postings(terms: dict[str, list[int]]) -> Postings:
+    """Encode a field's term → positions map the way Whoosh stores it."""
+    encode = _POSITIONS.encode
+    return [
+        (term.encode("utf-8"), len(positions), float(len(positions)), encode(positions))
+        for term, positions in terms.items()
+    ]
+
+
+class PreAnalyzedText(fields.TEXT):
+    """A TEXT field that indexes postings computed elsewhere.
+
+    Given a list (the output of :func:`encode_postings`) it yields it as is;
+    given a string (e.g. from Whoosh tooling) it falls back to splitting on
+    spaces, so the field still behaves as a normal text field.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(analyzer=SpaceSeparatedTokenizer(), phrase=True, stored=False)
+
+    def index(self, value, **kwargs) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if isinstance(value, list) and (not value or isinstance(value[0], tuple)):
+            return iter(value)
+        return super().index(value, **kwargs)
+
+
+def build_schema() -> fields.Schema:
+    text_fields = {}
+    for name in TEXT_FIELDS:
+        text_fields[name] = PreAnalyzedText()
+        text_fields[name + "_f"] = PreAnalyzedText()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        kind=fields.ID(stored=True),
+        source=fields.ID(stored=True),
+        category=fields.ID(stored=True),
+        published=fields.DATETIME(stored=True, sortable=True),
+        headline=fields.STORED(),
+        url=fields.STORED(),
+        parents=fields.STORED(),
+        blob=fields.STORED(),
+        **text_fields,
+    )
+
+
+def pack_blob(content: dict) -> bytes:
+    """Compress the display text of a document for storage."""
+    return zlib.compress(json.dumps(content, ensure_ascii=False).encode("utf-8"), 6)
+
+
+def unpack_blob(blob: bytes | None) -> dict:
+    if not blob:
+        return {}
+    return json.loads(zlib.decompress(blob).decode("utf-8"))
+

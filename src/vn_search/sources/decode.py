@@ -1,0 +1,72 @@
+"""Turn the bytes of an input file into text, or say exactly why not.
+
+Crawled pages arrive in UTF-8 (with or without a BOM), sometimes in the
+legacy Vietnamese code page windows-1258, sometimes as UTF-8 that went
+through Latin-1 once ("Viá»‡t Nam"). The first two are decoded; mojibake is
+repaired when the repair is exact; anything else is refused with the line
+and byte where it went wrong, so nothing is indexed as garbage.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["DecodeError", "decode_text", "repair_mojibake"]
+
+
+class DecodeError(ValueError):
+    """Bytes that are not text we can read; ``line`` is 1-based or None."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+# UTF-8 lead bytes of Vietnamese letters read as cp1252/Latin-1 characters.
+_MOJIBAKE = re.compile("[ÃÄÆáºá»Å][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]")
+_VIETNAMESE = re.compile("[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def repair_mojibake(text: str) -> str | None:
+    """Undo one round of UTF-8-read-as-cp1252 when it is unambiguous."""
+    if len(_MOJIBAKE.findall(text)) < 2:
+        return None
+    for codec in ("cp1252", "latin-1"):
+        try:
+            repaired = text.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if _VIETNAMESE.search(repaired):
+            return repaired
+    return None
+
+
+def decode_text(data: bytes) -> str:
+    """Decode an input file's bytes; raise DecodeError naming the line."""
+    if not data.strip():
+        raise DecodeError("empty file")
+    nul = data.find(b"\x00")
+    if nul >= 0 and data.count(b"\x00") > 8:
+        raise DecodeError("binary file (contains NUL bytes), not text", _line_of(data, nul))
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        legacy = data.decode("cp1258", errors="replace")
+        legacy = unicodedata.normalize("NFC", legacy)
+        if "\ufffd" not in legacy and _VIETNAMESE.search(legacy):
+            return legacy.replace("\x00", "")
+        raise DecodeError(
+            f"not UTF-8 text (invalid byte 0x{data[error.start]:02x}); "
+            "convert it to UTF-8 first",
+            _line_of(data, error.start),
+        ) from None
+    repaired = repair_mojibake(text)
+    return (repaired if repaired is not None else text).replace("\x00", "")

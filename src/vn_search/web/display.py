@@ -1,0 +1,134 @@
+"""How values look on a Vietnamese page: Jinja filters for the templates.
+
+Vietnamese writes ``1.234`` for a thousand and ``0,05`` for a fraction, and
+dates day first (``27/11/2024``).
+
+    >>> vi_number(1234567), vi_seconds(48.0), vi_date("2024-11-27T08:30:00+07:00")
+    ('1.234.567', '0,05', '27/11/2024')
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+
+__all__ = ["register_filters", "vi_number", "vi_seconds", "vi_date", "vi_datetime",
+           "web_url", "url_host", "highlighted"]
+
+
+def vi_number(value: int) -> str:
+    return f"{int(value):,}".replace(",", ".")
+
+
+def vi_seconds(milliseconds: float) -> str:
+    return f"{max(float(milliseconds), 0.0) / 1000:.2f}".replace(".", ",")
+
+
+# Vietnam has kept UTC+7 without daylight saving since 1975, so a fixed
+# offset is exact and needs no tz database on the server.
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+
+
+def _parse_date(value: str | date | None) -> date | None:
+    """A stored date as the reader's wall clock shows it.
+
+    The index keeps times as naive UTC (see ``sources.jsonl.parse_date``);
+    shown as UTC, a story published at 06:00 in Hà Nội would carry
+    yesterday's date.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        return value
+    else:
+        try:
+            # Python 3.11 reads every ISO 8601 form, including a trailing "Z".
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(VIETNAM_TIME)
+
+
+def vi_date(value: str | date | None) -> str:
+    """``dd/mm/yyyy``, or "" when the source gave no usable date."""
+    parsed = _parse_date(value)
+    return parsed.strftime("%d/%m/%Y") if parsed else ""
+
+
+def vi_datetime(value: str | date | None) -> str:
+    """``08:30, 27/11/2024``; just the date when the source gave no time
+    (sources that only know the day store midnight)."""
+    parsed = _parse_date(value)
+    if parsed is None:
+        return ""
+    if not isinstance(parsed, datetime) or parsed.astimezone(timezone.utc).time() == time():
+        return parsed.strftime("%d/%m/%Y")
+    return parsed.strftime("%H:%M, %d/%m/%Y")
+
+
+def url_host(url: str | None) -> str:
+    """``baolaocai.vn`` for a web URL, "" otherwise."""
+    safe = web_url(url)
+    if not safe:
+        return ""
+    host = (urlsplit(safe).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def web_url(url: str | None) -> str | None:
+    """The URL if it is safe to put in an ``href`` (http/https), else None.
+
+    Crawled pages carry whatever their links said; a ``javascript:`` or
+    ``data:`` URL must never become a clickable link on our page.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+_MARK_TAG = re.compile(r"(</?mark>)")
+
+
+def highlighted(html: str | None) -> Markup:
+    """Trust the engine's highlight HTML for ``<mark>`` tags only.
+
+    The engine already escapes snippets; this is a second lock on the door:
+    any ``<`` or ``>`` outside a ``<mark>``/``</mark>`` tag is escaped, so a
+    slip in the highlighter can never turn document text into markup.
+    Entities (``&amp;``) are left alone because they are already escaped.
+    """
+    if not html:
+        return Markup("")
+    parts = _MARK_TAG.split(html)
+    safe = [
+        part if _MARK_TAG.fullmatch(part) else
+        part.replace("<", "&lt;").replace(">", "&gt;")
+        for part in parts
+    ]
+    return Markup("".join(safe))
+
+
+def register_filters(env) -> None:
+    env.filters.update(
+        vi_number=vi_number,
+        vi_seconds=vi_seconds,
+        vi_date=vi_date,
+        vi_datetime=vi_datetime,
+        web_url=web_url,
+        url_host=url_host,
+        highlighted=highlighted,
+    )

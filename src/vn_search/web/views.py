@@ -1,0 +1,285 @@
+"""The search blueprint: pages and JSON endpoints over one ``SearchEngine``.
+
+Each view reads its request arguments (``params``), asks the engine, and
+renders; ranking, highlighting, suggestions and query cutting all happen in
+the engine. Every URL is built with ``url_for`` against the blueprint's own
+name, so the blueprint works under any prefix an application mounts it at
+(``app.register_blueprint(search_blueprint(engine), url_prefix="/tin-tuc")``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from vn_search.errors import IndexMissingError, VnSearchError
+from vn_search.web.display import register_filters
+from vn_search.web.params import BadSearchArgument, SearchArgs, parse_search_args
+from vn_search.web.security import add_security_headers
+
+__all__ = ["search_blueprint", "render_error_page", "page_window", "BLUEPRINT_NAME"]
+
+log = logging.getLogger(__name__)
+
+BLUEPRINT_NAME = "vn_search"
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# ``vn_search/templates`` is a symlink to the repository's top-level
+# ``templates/`` in a checkout, and a real folder inside an installed wheel;
+# both resolve through this one path.
+TEMPLATE_DIR = os.path.join(_PACKAGE_DIR, "templates")
+STATIC_DIR = os.path.join(_PACKAGE_DIR, "static")
+
+# Flask keeps one template namespace per app, and the app's own folder wins:
+# an application with its own "base.html" would silently restyle our pages.
+# Hence the "vn_search_" prefix on every template name.
+T_HOME = "vn_search_home.html"
+T_RESULTS = "vn_search_results.html"
+T_DOCUMENT = "vn_search_document.html"
+T_ERROR = "vn_search_error.html"
+T_NO_INDEX = "vn_search_no_index.html"
+
+KIND_LABELS = {"article": "Bài viết", "related": "Tin liên quan"}
+SORT_LABELS = {"relevance": "Phù hợp nhất", "date": "Mới nhất"}
+_API_ENDPOINTS = {"api_search", "api_document", "healthz"}
+
+ERROR_TEXT = {
+    400: ("Yêu cầu không hợp lệ", "Địa chỉ bạn mở có tham số không hợp lệ."),
+    404: ("Không tìm thấy trang", "Trang hoặc bài viết bạn tìm không tồn tại, hoặc đã bị gỡ khỏi chỉ mục."),
+    405: ("Phương thức không được hỗ trợ", "Trang này chỉ mở được bằng liên kết hoặc ô tìm kiếm."),
+    500: ("Đã có lỗi xảy ra", "Máy chủ gặp sự cố ngoài dự kiến. Vui lòng thử lại sau ít phút."),
+}
+
+
+def _blueprint_name(fallback: str) -> str:
+    # An application may register us under another name or nest us in its
+    # own blueprint; request.blueprint is the full dotted name either way.
+    return request.blueprint or fallback
+
+
+def _is_api_request() -> bool:
+    endpoint = request.endpoint or ""
+    return endpoint.rsplit(".", 1)[-1] in _API_ENDPOINTS
+
+
+def render_page(blueprint_name: str, template: str, status: int = 200, **context: Any) -> Response:
+    """Render one of our templates with ``link()`` bound to our blueprint."""
+    name = _blueprint_name(blueprint_name)
+
+    def link(endpoint: str, **values: Any) -> str:
+        return url_for(f"{name}.{endpoint}", **values)
+
+    html = render_template(
+        template,
+        link=link,
+        kind_labels=KIND_LABELS,
+        sort_labels=SORT_LABELS,
+        **context,
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def render_error_page(blueprint_name: str, status: int, detail: str | None = None) -> Response:
+    title, message = ERROR_TEXT.get(status, ERROR_TEXT[500] if status >= 500 else ERROR_TEXT[400])
+    return render_page(
+        blueprint_name, T_ERROR, status=status,
+        status_code=status, title=title, message=detail or message,
+    )
+
+
+def _json_error(status: int, message: str, **extra: Any) -> Response:
+    response = jsonify(error=message, status=status, **extra)
+    response.status_code = status
+    return response
+
+
+class SearchViews:
+    """The blueprint's view functions, sharing one engine."""
+
+    def __init__(self, engine, name: str) -> None:
+        self.engine = engine
+        self.name = name
+
+    def _render(self, template: str, status: int = 200, **context: Any) -> Response:
+        return render_page(self.name, template, status, **context)
+
+    def _link(self, endpoint: str, **values: Any) -> str:
+        return url_for(f"{_blueprint_name(self.name)}.{endpoint}", **values)
+
+    # -- pages -------------------------------------------------------------
+
+    def home(self) -> Response:
+        return self._render(T_HOME, stats=self.engine.stats(), args=SearchArgs())
+
+    def search(self) -> Response:
+        args = parse_search_args(request.args, strict=False)
+        if not args.query:
+            return self.home()
+        results = self.engine.search(args.query, **args.engine_kwargs())
+        if results.total and not results.hits and args.page > results.page_count:
+            # A stale or hand-edited link past the end: show the last page.
+            return redirect(self._link("search", **args.url_args(page=results.page_count)))
+        return self._render(
+            T_RESULTS,
+            args=args,
+            results=results,
+            # The engine may cut the query; the box shows what was searched.
+            shown_query=results.query or args.query,
+            parents=self._parent_documents(results.hits),
+            facets=self._facets(),
+            pages=page_window(results.page, results.page_count),
+        )
+
+    def document(self, doc_id: str) -> Response:
+        document = self.engine.get(doc_id)
+        if document is None:
+            abort(404)
+        return self._render(
+            T_DOCUMENT,
+            doc=document,
+            args=SearchArgs(),
+            related=self._documents(document.related_ids),
+            parents=self._documents(document.parents),
+        )
+
+    # -- JSON --------------------------------------------------------------
+
+    def api_search(self) -> Response:
+        try:
+            args = parse_search_args(request.args, strict=True)
+        except BadSearchArgument as problem:
+            return _json_error(400, problem.message, param=problem.param)
+        if not args.query:
+            return _json_error(400, "q is required: the search query", param="q")
+        results = self.engine.search(args.query, **args.engine_kwargs())
+        return jsonify(results.to_json())
+
+    def api_document(self, doc_id: str) -> Response:
+        document = self.engine.get(doc_id)
+        if document is None:
+            return _json_error(404, "no document with this id", id=doc_id)
+        return jsonify(document.to_json())
+
+    def healthz(self) -> Response:
+        try:
+            stats = self.engine.stats()
+        except VnSearchError as problem:
+            return _json_error(503, str(problem) or "index unavailable", ok=False)
+        return jsonify(
+            ok=True,
+            documents=stats.documents,
+            articles=stats.articles,
+            related=stats.related,
+            updated=stats.updated.isoformat() if stats.updated else None,
+        )
+
+    # -- errors ------------------------------------------------------------
+
+    def index_unavailable(self, problem: VnSearchError) -> Response:
+        if _is_api_request():
+            return _json_error(
+                503, str(problem) or "the search index is not available",
+                missing_index=isinstance(problem, IndexMissingError),
+            )
+        return self._render(
+            T_NO_INDEX, status=503, args=SearchArgs(), problem=problem,
+            missing_index=isinstance(problem, IndexMissingError),
+        )
+
+    def http_error(self, error: HTTPException) -> Response:
+        status = error.code or 500
+        if _is_api_request():
+            return _json_error(status, error.description or error.name)
+        return render_error_page(self.name, status)
+
+    def unexpected_error(self, error: InternalServerError) -> Response:
+        original = getattr(error, "original_exception", None)
+        if original is not None:
+            log.error("unexpected error on %s", request.path, exc_info=original)
+        if _is_api_request():
+            return _json_error(500, "internal error")
+        return render_error_page(self.name, 500)
+
+    # -- helpers -----------------------------------------------------------
+
+    def _documents(self, doc_ids: list[str]) -> list:
+        found = (self.engine.get(doc_id) for doc_id in dict.fromkeys(doc_ids))
+        return [document for document in found if document is not None]
+
+    def _parent_documents(self, hits) -> dict:
+        """Parent articles of the related items on this page, by id, so each
+        "Tin liên quan" hit can name the article it came from."""
+        wanted = dict.fromkeys(parent for hit in hits for parent in hit.parents)
+        return {document.id: document for document in self._documents(list(wanted))}
+
+    def _facets(self) -> dict[str, list[tuple[str, int]]]:
+        facets = self.engine.facets() or {}
+        return {
+            "sources": [tuple(pair) for pair in facets.get("sources") or []],
+            "categories": [tuple(pair) for pair in facets.get("categories") or []],
+        }
+
+
+def page_window(current: int, last: int, radius: int = 2) -> list[int | None]:
+    """Page numbers to link, ``None`` marking a gap.
+
+    >>> page_window(7, 20)
+    [1, None, 5, 6, 7, 8, 9, None, 20]
+    """
+    shown = {1, last, *range(current - radius, current + radius + 1)}
+    pages = sorted(page for page in shown if 1 <= page <= last)
+    window: list[int | None] = []
+    for page in pages:
+        if window and page - window[-1] > 2:
+            window.append(None)
+        elif window and page - window[-1] == 2:
+            window.append(page - 1)  # a gap of one page: show it, not "…"
+        window.append(page)
+    return window
+
+
+def search_blueprint(engine, name: str = BLUEPRINT_NAME) -> Blueprint:
+    """A blueprint serving search pages, the JSON API and ``/healthz``.
+
+    Register it under any prefix; links and static files follow::
+
+        app.register_blueprint(search_blueprint(SearchEngine("index")),
+                               url_prefix="/tin-tuc")
+    """
+    blueprint = Blueprint(
+        name,
+        __name__,
+        template_folder=TEMPLATE_DIR,
+        static_folder=STATIC_DIR,
+        static_url_path="/static",
+    )
+    views = SearchViews(engine, name)
+    blueprint.add_url_rule("/", "home", views.home)
+    blueprint.add_url_rule("/search", "search", views.search)
+    # path: ids may contain "/" (werkzeug decodes %2F before routing).
+    blueprint.add_url_rule("/doc/<path:doc_id>", "document", views.document)
+    blueprint.add_url_rule("/api/search", "api_search", views.api_search)
+    blueprint.add_url_rule("/api/doc/<path:doc_id>", "api_document", views.api_document)
+    blueprint.add_url_rule("/healthz", "healthz", views.healthz)
+
+    # A missing or outdated index is an operator's to-do, not a crash.
+    blueprint.register_error_handler(VnSearchError, views.index_unavailable)
+    blueprint.register_error_handler(InternalServerError, views.unexpected_error)
+    for status in (400, 404, 405):
+        blueprint.register_error_handler(status, views.http_error)
+    blueprint.after_request(add_security_headers)
+    blueprint.record_once(lambda state: register_filters(state.app.jinja_env))
+    return blueprint
+
