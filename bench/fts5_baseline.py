@@ -53,39 +53,40 @@ class Fts5Baseline:
     def build(self, corpus: Iterable[Path]) -> dict:
         """Index every record of the corpus files; returns build figures.
 
-        The clock covers reading and decompressing the JSONL, the inserts, the
-        commit and the ``optimize`` merge, like the baselines' build column.
+        ``build_s`` covers reading and decompressing the JSONL (vn_search's
+        build reads its files too), the inserts, the commit and the
+        ``optimize`` merge. ``index_s`` leaves the reading out: that is what
+        the baselines' 5.3 s measured (their corpus was already in memory).
         """
         self.close()
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
         started = time.perf_counter()
+        documents = [(record["id"], fts5_text(document_text(record)))
+                     for path in corpus for record in iter_jsonl(path)]
+        read_done = time.perf_counter()
         db = sqlite3.connect(self.db_path)
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
         db.execute("CREATE TABLE doc_ids (rowid INTEGER PRIMARY KEY, doc_id TEXT NOT NULL)")
         db.execute("CREATE VIRTUAL TABLE docs USING fts5("
                    "text, content='', tokenize='unicode61 remove_diacritics 2')")
-        doc_ids: list[str] = []
-
-        def rows():
-            for path in corpus:
-                for record in iter_jsonl(path):
-                    doc_ids.append(record["id"])
-                    yield len(doc_ids), record["id"], fts5_text(document_text(record))
-
         with db:
-            for rowid, doc_id, text in rows():
-                db.execute("INSERT INTO doc_ids (rowid, doc_id) VALUES (?, ?)", (rowid, doc_id))
-                db.execute("INSERT INTO docs (rowid, text) VALUES (?, ?)", (rowid, text))
+            db.executemany("INSERT INTO doc_ids (rowid, doc_id) VALUES (?, ?)",
+                           ((rowid, doc_id) for rowid, (doc_id, _) in enumerate(documents, 1)))
+            db.executemany("INSERT INTO docs (rowid, text) VALUES (?, ?)",
+                           ((rowid, text) for rowid, (_, text) in enumerate(documents, 1)))
         with db:
             db.execute("INSERT INTO docs (docs) VALUES ('optimize')")
-        seconds = time.perf_counter() - started
-        self._db, self._doc_ids = db, doc_ids
+        finished = time.perf_counter()
+        self._db, self._doc_ids = db, [doc_id for doc_id, _ in documents]
+        seconds = finished - started
         return {
-            "documents": len(doc_ids),
+            "documents": len(documents),
             "build_s": round(seconds, 2),
-            "docs_per_s": round(len(doc_ids) / seconds, 1),
+            "read_s": round(read_done - started, 2),
+            "index_s": round(finished - read_done, 2),
+            "docs_per_s": round(len(documents) / seconds, 1),
             "db_mb": round(os.path.getsize(self.db_path) / 2**20, 1),
             "sqlite_version": sqlite3.sqlite_version,
         }

@@ -128,6 +128,7 @@ def open_engine(index_dir: Path, corpus: list[Path], expected_docs: int, rebuild
         "docs_per_s": round(documents / seconds, 1),
         "documents": documents,
         "index_mb": _dir_mb(index_dir),
+        "index_mb_stats": round(engine.stats().size_bytes / 2**20, 1),
         "peak_rss_mb_after_build": _peak_rss_mb(),
         "report": _jsonable(report),
     }
@@ -226,7 +227,8 @@ def render(result: dict) -> str:
     else:
         built = f"built in {ours_build['build_s']} s ({ours_build['docs_per_s']} docs/s)"
     lines.append(f"  vn_search: {built}, {ours_build['index_mb']} MB on disk")
-    lines.append(f"  FTS5     : built in {fts_build['build_s']} s ({fts_build['docs_per_s']} docs/s), "
+    lines.append(f"  FTS5     : built in {fts_build['build_s']} s ({fts_build['docs_per_s']} docs/s; "
+                 f"{fts_build['read_s']} s reading the JSONL + {fts_build['index_s']} s indexing), "
                  f"{fts_build['db_mb']} MB, SQLite {fts_build['sqlite_version']}")
     lines.append("")
     header = (f"{'set':<18} {'system':<10} {'n':>5} {'MRR@10':>7} {'R@10':>6} {'nDCG@10':>7} "

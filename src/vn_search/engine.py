@@ -161,7 +161,8 @@ class SearchEngine:
             title=stored.get("headline", ""),
             url=stored.get("url"),
             published=_iso(stored.get("published")),
-            score=round(float(hit.score or 0.0), 4),
+            # Sorted by date, Whoosh puts the sort key in .score: no score.
+            score=round(float(hit.score), 4) if isinstance(hit.score, (int, float)) else 0.0,
             snippet=make_snippet(text, terms),
             title_html=mark_text(stored.get("headline", ""), terms),
             parents=list(stored.get("parents") or []),

@@ -68,20 +68,18 @@ def _letters(nfd_word: str) -> list[list[str]] | None:
     return groups
 
 
-def _nucleus(bases: list[str], shaped: list[bool], has_final: bool) -> int:
-    """Index of the letter that carries the tone, by the traditional rule."""
+def _nucleus(bases: list[str], shaped: list[bool], has_final: bool) -> int | None:
+    """Index of the letter that carries the tone, by the traditional rule;
+    None when the word is not one syllable (vowels apart: ``café``)."""
     vowels = [i for i, b in enumerate(bases) if b in _VOWELS]
     # "qu" and "gi" (before another vowel) are consonants: quý, già, giữ.
     if len(vowels) > 1 and bases[0] == "q" and vowels[0] == 1:
         vowels = vowels[1:]
     elif len(vowels) > 1 and bases[:2] == ["g", "i"] and vowels[0] == 1:
         vowels = vowels[1:]
-    # The nucleus is the first run of adjacent vowels.
-    run = [vowels[0]]
-    for i in vowels[1:]:
-        if i != run[-1] + 1:
-            break
-        run.append(i)
+    run = vowels  # the nucleus: one run of adjacent vowels (checked below)
+    if run[-1] - run[0] != len(run) - 1:
+        return None
     hatted = [i for i in run if shaped[i]]
     if hatted:
         return hatted[-1]  # người, được, rượu: the last shaped vowel
@@ -125,6 +123,8 @@ def normalize_syllable(word: str) -> str:
         return word
     last_vowel = max(i for i, b in enumerate(bases) if b in _VOWELS)
     target = _nucleus(bases, shaped, has_final=last_vowel < len(bases) - 1)
+    if target is None:
+        return word
     for group in groups:
         if tone in group:
             group.remove(tone)

@@ -29,13 +29,22 @@ _MOJIBAKE = re.compile("[ÃÄÆáºá»Å][\u0080-\u00bf\u2018-\u203a\u0152\u015
 _VIETNAMESE = re.compile("[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
 
 
+_CONTROL_BYTES = [c for c in range(32) if c not in (9, 10, 12, 13)]
+
+
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
 def repair_mojibake(text: str) -> str | None:
-    """Undo one round of UTF-8-read-as-cp1252 when it is unambiguous."""
-    if len(_MOJIBAKE.findall(text)) < 2:
+    """Undo one round of UTF-8-read-as-cp1252/Latin-1.
+
+    Returns the repaired text, None when the text does not look like
+    mojibake, and raises DecodeError (naming the line) when it does but the
+    damage cannot be undone exactly (bytes were lost on the way).
+    """
+    found = _MOJIBAKE.findall(text)
+    if len(found) < 2:
         return None
     for codec in ("cp1252", "latin-1"):
         try:
@@ -44,16 +53,22 @@ def repair_mojibake(text: str) -> str | None:
             continue
         if _VIETNAMESE.search(repaired):
             return repaired
-    return None
+    first = _MOJIBAKE.search(text)
+    line = text.count("\n", 0, first.start()) + 1 if first else None
+    raise DecodeError("mojibake: UTF-8 text that was decoded as Latin-1/cp1252 and cannot be repaired exactly", line)
 
 
 def decode_text(data: bytes) -> str:
     """Decode an input file's bytes; raise DecodeError naming the line."""
     if not data.strip():
         raise DecodeError("empty file")
+    head = data[:65536]
+    controls = sum(head.count(bytes([c])) for c in _CONTROL_BYTES)
+    if controls > len(head) * 0.05:
+        raise DecodeError("binary file, not text")
     nul = data.find(b"\x00")
-    if nul >= 0 and data.count(b"\x00") > 8:
-        raise DecodeError("binary file (contains NUL bytes), not text", _line_of(data, nul))
+    if nul >= 0:
+        raise DecodeError("NUL byte in text (corrupt or binary file)", _line_of(data, nul))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -62,11 +77,11 @@ def decode_text(data: bytes) -> str:
         legacy = data.decode("cp1258", errors="replace")
         legacy = unicodedata.normalize("NFC", legacy)
         if "\ufffd" not in legacy and _VIETNAMESE.search(legacy):
-            return legacy.replace("\x00", "")
+            return legacy
         raise DecodeError(
             f"not UTF-8 text (invalid byte 0x{data[error.start]:02x}); "
             "convert it to UTF-8 first",
             _line_of(data, error.start),
         ) from None
     repaired = repair_mojibake(text)
-    return (repaired if repaired is not None else text).replace("\x00", "")
+    return repaired if repaired is not None else text

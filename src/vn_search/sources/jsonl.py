@@ -138,7 +138,11 @@ def read_jsonl(path: Path) -> Iterator[NewsDocument | InputProblem]:
                 if "\x00" in line:
                     yield InputProblem(str(path), number, "NUL byte in record (binary data?)")
                     continue
-                repaired = repair_mojibake(line)
+                try:
+                    repaired = repair_mojibake(line)
+                except DecodeError as error:
+                    yield InputProblem(str(path), number, error.reason)
+                    continue
                 try:
                     record = json.loads(repaired if repaired is not None else line)
                 except json.JSONDecodeError as error:

@@ -81,6 +81,8 @@ def render_page(blueprint_name: str, template: str, status: int = 200, **context
     def link(endpoint: str, **values: Any) -> str:
         return url_for(f"{name}.{endpoint}", **values)
 
+    # Every page has the search box in its header; it starts empty.
+    context.setdefault("args", SearchArgs())
     html = render_template(
         template,
         link=link,

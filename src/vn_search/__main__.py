@@ -1,0 +1,5 @@
+"""`python -m vn_search` is `vn-search`."""
+
+from vn_search.cli import main
+
+main()

@@ -1,0 +1,234 @@
+"""The `vn-search` command: a thin click layer over :class:`SearchEngine`.
+
+Every command calls the same public API an embedding application would;
+nothing here knows how search works. With ``--json`` stdout carries only
+the JSON document, and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from vn_search import SearchEngine, sample_path
+from vn_search.errors import IndexBusyError, VnSearchError
+
+DEFAULT_INDEX = "index"
+
+_index_option = click.option(
+    "--index",
+    "index_dir",
+    default=DEFAULT_INDEX,
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="VN_SEARCH_INDEX",
+    help="Index directory (also $VN_SEARCH_INDEX).",
+)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"vn-search: {message}", err=True)
+    sys.exit(code)
+
+
+def _dump(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vn-search")
+def main() -> None:
+    """Full-text search for Vietnamese news.
+
+    \b
+    Examples:
+      vn-search index news/ corpus.jsonl.gz       build or extend ./index
+      vn-search search "luan chuyen can bo"       accents optional
+      vn-search search '"cán bộ" -Lào' --json     phrase, exclusion, JSON
+      vn-search stats
+      vn-search serve --port 5000                 the web page and JSON API
+    """
+
+
+@main.command("index")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_index_option
+@click.option("--rebuild", is_flag=True, help="Build a new index from SOURCES alone, then swap it in.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Analysis processes (default: one per core).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal).")
+def index_command(sources, index_dir, rebuild, workers, as_json, progress) -> None:
+    """Index crawled pages (.txt), folders of them, and JSONL(.gz) corpora.
+
+    \b
+    A file that cannot be read is reported as path:line: reason and skipped;
+    the rest is indexed. An interrupted run leaves the previous index intact.
+    \b
+    Examples:
+      vn-search index ../shared/seed/
+      vn-search index docs.jsonl.gz --index /srv/news-index --rebuild
+    """
+    engine = SearchEngine(index_dir)
+
+    def report_problem(problem) -> None:
+        click.echo(f"skipped {problem}", err=True)
+
+    try:
+        report = engine.index(sources, rebuild=rebuild, progress=progress, workers=workers, on_problem=report_problem)
+    except IndexBusyError as error:
+        _fail(str(error))
+    except VnSearchError as error:
+        _fail(str(error))
+    except KeyboardInterrupt:
+        _fail("interrupted; the index is unchanged", 130)
+    if as_json:
+        _dump(report.to_json())
+    else:
+        click.echo(
+            f"Indexed {report.articles} articles and {report.related} related items "
+            f"in {report.seconds:.1f} s ({report.docs_per_second:.0f} docs/s); "
+            f"skipped {len(report.problems)} inputs; the index now holds {report.documents_total} documents.",
+            err=True,
+        )
+
+
+@main.command("search")
+@click.argument("query")
+@_index_option
+@click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits per page.")
+@click.option("--page", type=click.IntRange(1, 10_000), default=1, show_default=True)
+@click.option("--kind", type=click.Choice(["article", "related"]), default=None, help="Only articles or only related items.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+def search_command(query, index_dir, limit, page, kind, sort, as_json) -> None:
+    """Search the index. Accents are optional; "quoted phrases" and -word work.
+
+    \b
+    Examples:
+      vn-search search "luan chuyen can bo"
+      vn-search search '"Phú Yên" -Bình' --limit 5 --json
+    """
+    engine = SearchEngine(index_dir)
+    try:
+        results = engine.search(query, page=page, per_page=limit, kind=kind, sort=sort)
+    except VnSearchError as error:
+        _fail(str(error))
+    if as_json:
+        data = results.to_json()
+        data["hits"] = [
+            {key: hit[key] for key in ("id", "kind", "title", "url", "published", "score", "snippet", "parents")}
+            for hit in data["hits"]
+        ]
+        _dump(data)
+        return
+    _print_results(results)
+
+
+def _plain(html_text: str) -> str:
+    """Snippet HTML for a terminal: marks in bold, entities decoded."""
+    from html import unescape
+
+    return unescape(html_text.replace("<mark>", "\x1b[1m").replace("</mark>", "\x1b[0m"))
+
+
+def _print_results(results) -> None:
+    color = sys.stdout.isatty()
+    for notice in results.notices:
+        click.echo(notice)
+    if results.suggestion:
+        click.echo(f"Có phải bạn muốn tìm: {results.suggestion}")
+    first = (results.page - 1) * results.per_page + 1
+    click.echo(f"{results.total} kết quả ({results.took_ms / 1000:.3f} giây)".replace(".", ","))
+    for rank, hit in enumerate(results.hits, start=first):
+        title = _plain(hit.title_html) if color else hit.title
+        snippet = _plain(hit.snippet) if color else _plain(hit.snippet).replace("\x1b[1m", "").replace("\x1b[0m", "")
+        label = " [tin liên quan]" if hit.kind == "related" else ""
+        click.echo(f"\n{rank}. {title}{label}")
+        meta = "  ".join(x for x in (hit.id, hit.published[:10] if hit.published else None, hit.url) if x)
+        click.echo(f"   {meta}  (score {hit.score:.2f})")
+        if snippet:
+            click.echo(f"   {snippet}")
+    if results.page < results.page_count:
+        click.echo(f"\nTrang {results.page}/{results.page_count}: --page {results.page + 1} for more.")
+
+
+@main.command("stats")
+@_index_option
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def stats_command(index_dir, as_json) -> None:
+    """What the index holds: documents, size, last update."""
+    try:
+        stats = SearchEngine(index_dir).stats()
+    except VnSearchError as error:
+        _fail(str(error))
+    if as_json:
+        _dump(stats.to_json())
+        return
+    rows = [
+        ("index", stats.index_dir),
+        ("documents", stats.documents),
+        ("  articles", stats.articles),
+        ("  related items", stats.related),
+        ("terms (exact fields)", stats.terms),
+        ("size", f"{stats.size_bytes / 1e6:.1f} MB"),
+        ("analysis version", stats.analysis_version),
+        ("updated", stats.updated.isoformat() if stats.updated else "-"),
+    ]
+    rows += [(f"  source {name}", count) for name, count in list(stats.sources.items())[:10]]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"{label.ljust(width)}  {value}")
+
+
+@main.command("serve")
+@_index_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--debug", is_flag=True, help="Flask's debug server (loopback hosts only).")
+def serve_command(index_dir, host, port, threads, debug) -> None:
+    """Serve the search page and JSON API (waitress).
+
+    \b
+    Example:
+      vn-search serve --port 8080    then open http://127.0.0.1:8080/
+    """
+    from vn_search.web import serve
+
+    click.echo(f"Serving {index_dir} on http://{host}:{port}/  (Ctrl+C to stop)", err=True)
+    try:
+        serve(index_dir, host=host, port=port, debug=debug, threads=threads)
+    except VnSearchError as error:
+        _fail(str(error))
+    except ValueError as error:
+        _fail(str(error), 2)
+
+
+@main.command("demo")
+@_index_option
+@click.option("--query", default="luan chuyen can bo", show_default=True)
+@click.option("--serve/--no-serve", "serve_after", default=False, help="Serve the web page after indexing.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+def demo_command(index_dir, query, serve_after, port) -> None:
+    """Index the bundled sample page, run a sample search, optionally serve."""
+    engine = SearchEngine(index_dir)
+    report = engine.index([sample_path()], rebuild=True)
+    click.echo(
+        f"Indexed the bundled sample into {index_dir}: {report.articles} article, "
+        f"{report.related} related items.",
+        err=True,
+    )
+    click.echo(f"\n$ vn-search search {query!r}")
+    _print_results(engine.search(query))
+    if serve_after:
+        from vn_search.web import serve
+
+        click.echo(f"\nServing on http://127.0.0.1:{port}/  (Ctrl+C to stop)", err=True)
+        serve(index_dir, host="127.0.0.1", port=port)
+
+
+if __name__ == "__main__":
+    main()

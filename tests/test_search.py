@@ -1,0 +1,169 @@
+"""Search behaviour a reader notices: accents optional, exact accents
+first, phrases, exclusions, snippets, filters, hostile strings."""
+
+import threading
+import unicodedata
+
+import pytest
+from conftest import NEWS, write_jsonl
+
+from vn_search import IndexMissingError, SearchEngine
+
+SEED_ID = "bac-ha-luan-chuyen-can-bo"
+SEED_TITLE = "Hiệu quả từ công tác luân chuyển cán bộ ở Bắc Hà"
+
+
+@pytest.fixture(scope="module")
+def news_engine(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("news")
+    engine = SearchEngine(folder / "index")
+    engine.index([write_jsonl(folder / "news.jsonl", NEWS)])
+    return engine
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "luân chuyển cán bộ",
+        "luan chuyen can bo",
+        "LUÂN CHUYỂN CÁN BỘ",
+        "Luan Chuyen Can Bo",
+        unicodedata.normalize("NFD", "luân chuyển cán bộ"),
+        "luân_chuyển cán_bộ",
+    ],
+)
+def test_every_way_of_typing_finds_the_article_first(sample_engine, query):
+    results = sample_engine.search(query)
+    assert results.hits[0].id == SEED_ID
+    assert results.hits[0].title == SEED_TITLE
+
+
+def test_unaccented_query_gets_accented_snippet(sample_engine):
+    hit = sample_engine.search("luan chuyen can bo").hits[0]
+    assert "<mark>luân</mark> <mark>chuyển</mark> <mark>cán</mark> <mark>bộ</mark>" in hit.snippet
+    assert hit.title_html == "Hiệu quả từ công tác <mark>luân</mark> <mark>chuyển</mark> <mark>cán</mark> <mark>bộ</mark> ở Bắc Hà"
+
+
+def test_old_tone_placement_matches_new(news_engine):
+    old = news_engine.search("hoà bình")
+    new = news_engine.search("hòa bình")
+    assert [h.id for h in old.hits] == [h.id for h in new.hits]
+    assert old.hits[0].id == "vn-003"
+
+
+def test_exact_diacritics_rank_above_folded_matches(news_engine):
+    # "cán bộ" and "can thiệp" fold to the same "can"; typed accents decide.
+    accented = news_engine.search("cán")
+    assert accented.hits[0].id == "vn-004"
+    plain = news_engine.search("can thiep")
+    assert plain.hits[0].id == "vn-005"
+    assert {h.id for h in news_engine.search("can").hits} >= {"vn-004", "vn-005"}
+
+
+def test_all_words_rank_before_some_words(news_engine):
+    results = news_engine.search("giá vàng Hà Nội")
+    assert results.hits[0].id == "vn-002"
+
+
+def test_phrase_requires_adjacent_words(news_engine):
+    assert [h.id for h in news_engine.search('"hòa giải"').hits] == ["vn-004"]
+    assert [h.id for h in news_engine.search('"hoa giai"').hits] == ["vn-004"]
+    assert news_engine.search('"giải hòa"').total == 0
+
+
+def test_exclusion_removes_documents(news_engine):
+    with_word = {h.id for h in news_engine.search("hòa").hits}
+    assert "vn-004" in with_word
+    without = {h.id for h in news_engine.search("hòa -Lào").hits}
+    assert "vn-004" not in without and without
+    assert "vn-004" not in {h.id for h in news_engine.search("hòa NOT lao").hits}
+
+
+def test_numbers_and_dates_are_searchable(sample_engine):
+    assert sample_engine.search("1/4/1975").hits[0].title.startswith("Ngày 1/4/1975")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '"""', "a:b", "title:(", ")))(((", "AND", "OR OR", "NOT", "-", "--", "*", "a*", "?", "~2", "^3",
+     "cán bộ AND OR", "<script>alert(1)</script>", "\x00\x1b[31m", "\u202ebộ cán", "😘" * 50, "x" * 5000, " "],
+)
+def test_hostile_queries_never_raise(sample_engine, query):
+    results = sample_engine.search(query)
+    assert results.total >= 0
+    for hit in results.hits:
+        assert "<script>" not in hit.snippet and "<script>" not in hit.title_html
+
+
+def test_overlong_query_is_cut_with_a_notice(sample_engine):
+    results = sample_engine.search("cán bộ " * 200)
+    assert results.notices and results.hits[0].id == SEED_ID
+
+
+def test_pagination_and_totals(sample_engine):
+    first = sample_engine.search("xã", per_page=2)
+    second = sample_engine.search("xã", page=2, per_page=2)
+    assert first.total == second.total >= 3
+    assert len(first.hits) == 2
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+    beyond = sample_engine.search("xã", page=99, per_page=2)
+    assert beyond.hits == [] and beyond.total == first.total
+
+
+def test_related_items_are_documents_with_parents(sample_engine):
+    hit = sample_engine.search("con đường tơ lụa sông Hồng").hits[0]
+    assert hit.kind == "related" and hit.parents == [SEED_ID]
+    only_articles = sample_engine.search("con đường tơ lụa sông Hồng", kind="article")
+    assert all(h.kind == "article" for h in only_articles.hits)
+
+
+def test_kicker_is_searchable_in_all_caps(sample_engine):
+    hit = sample_engine.search("đại thắng mùa xuân").hits[0]
+    assert hit.title.startswith("Ngày 1/4/1975: Giải phóng Phú Yên")
+
+
+def test_filters_and_date_sort(news_engine):
+    assert {h.id for h in news_engine.search("hòa", source="vnexpress.net").hits} == {"vn-003"}
+    by_date = news_engine.search("hòa", sort="date")
+    dates = [h.published for h in by_date.hits if h.published]
+    assert dates == sorted(dates, reverse=True)
+    assert news_engine.facets()["sources"][0] == ("vnexpress.net", 2)
+
+
+def test_get_returns_the_stored_document(sample_engine):
+    doc = sample_engine.get(SEED_ID)
+    assert doc.title == SEED_TITLE and len(doc.related_ids) == 5
+    related = sample_engine.get(doc.related_ids[1])
+    assert related.kind == "related" and related.parents == [SEED_ID]
+    assert related.kicker == "ĐẠI THẮNG MÙA XUÂN NĂM 1975"
+    assert sample_engine.get("../../etc/passwd") is None
+
+
+def test_stats(sample_engine):
+    stats = sample_engine.stats()
+    assert (stats.documents, stats.articles, stats.related) == (6, 1, 5)
+    assert stats.updated is not None and stats.size_bytes > 0
+
+
+def test_missing_index_says_how_to_build_it(tmp_path):
+    with pytest.raises(IndexMissingError, match="vn-search index"):
+        SearchEngine(tmp_path / "none").search("cán bộ")
+
+
+def test_many_threads_search_one_engine(sample_engine):
+    errors, tops = [], []
+
+    def worker(query):
+        try:
+            for _ in range(20):
+                tops.append(sample_engine.search(query).hits[0].id)
+        except Exception as error:  # noqa: BLE001 - collected for the assert
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(q,)) for q in ["luan chuyen can bo", "cán bộ", "Bắc Hà", "luân chuyển"] * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert set(tops) == {SEED_ID}
