@@ -174,14 +174,26 @@ def run_set(system: str, search: Callable[[str], list[str]], query_set: QuerySet
     }
 
 
-def run_system(system: str, search: Callable[[str], list[str]], sets: dict[str, QuerySet],
-               warmup: list[str]) -> dict:
-    for text in warmup:
-        search(text)
-    results = {}
+def run_systems(systems: dict[str, Callable[[str], list[str]]], sets: dict[str, QuerySet],
+                warmup: list[str]) -> dict:
+    """Warm every system up, then run each set through each system in turn.
+
+    Sets are interleaved (ours, then FTS5, set by set) so that a run stopped
+    early still has both systems on the sets it finished; a summary line per
+    set goes to stderr as soon as it is done.
+    """
+    for search in systems.values():
+        for text in warmup:
+            search(text)
+    results: dict[str, dict] = {system: {} for system in systems}
     for name, query_set in sets.items():
-        print(f"[{system}] {name}: {len(query_set.queries)} queries ...", file=sys.stderr, flush=True)
-        results[name] = run_set(system, search, query_set)
+        for system, search in systems.items():
+            print(f"[{system}] {name}: {len(query_set.queries)} queries ...", file=sys.stderr, flush=True)
+            row = results[system][name] = run_set(system, search, query_set)
+            print(f"[{system}] {name}: MRR@10 {row['mrr']:.3f}  R@10 {row['recall']:.3f}  "
+                  f"nDCG@10 {row['ndcg']:.3f}  S@1 {row['s1']:.3f}  p50 {row['p50_ms']:.1f} ms  "
+                  f"p95 {row['p95_ms']:.1f} ms  empty {row['empty']}  errors {row['errors']}  "
+                  f"({row['wall_s']} s)", file=sys.stderr, flush=True)
     return results
 
 
@@ -348,15 +360,14 @@ def main(argv=None) -> int:
         def search_ours(text: str) -> list[str]:
             return [hit.id for hit in engine.search(text, per_page=TOP_K).hits]
 
-        results = {"vn_search": run_system("vn_search", search_ours, sets, warmup),
-                   "fts5": run_system("fts5", fts5.search, sets, warmup)}
+        results = run_systems({"vn_search": search_ours, "fts5": fts5.search}, sets, warmup)
     finally:
         fts5.remove()
 
     identity = variant_identity(results["vn_search"])
     ki_first_300 = {}
     for name in ("ki4w", "ki4w-unaccented"):
-        if name in results["vn_search"]:
+        if name in results["vn_search"] and len(results["vn_search"][name]["per_query"]) > 300:
             for system in ("vn_search", "fts5"):
                 first = results[system][name]["per_query"][:300]
                 ki_first_300[f"{system} {name}"] = sum(q["rr"] for q in first) / len(first)

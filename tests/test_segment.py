@@ -3,8 +3,8 @@
 import unicodedata
 
 from vn_search.analysis.normalize import normalize_text
-from vn_search.analysis.segment import segment
-from vn_search.analysis.terms import field_terms
+from vn_search.analysis.segment import segment, segment_terms
+from vn_search.analysis.terms import field_terms, words_of
 
 
 def words(text):
@@ -63,13 +63,21 @@ def test_double_spaces_do_not_break_words():
 
 
 def test_field_terms_hold_exact_words_and_folded_bigrams():
-    exact, folded = field_terms(segment("Luân chuyển cán bộ"))
+    exact, folded = field_terms(segment_terms("Luân chuyển cán bộ"))
     assert set(exact) == {"luân", "chuyển", "cán", "bộ", "luân_chuyển", "cán_bộ"}
     assert set(folded) == {"luan", "chuyen", "can", "bo", "luan_chuyen", "chuyen_can", "can_bo"}
     assert exact["cán"] == [2] and folded["can_bo"] == [2]
 
 
 def test_bigrams_do_not_cross_punctuation():
-    _, folded = field_terms(segment("Hà Nội, Đà Nẵng"))
+    _, folded = field_terms(segment_terms("Hà Nội, Đà Nẵng"))
     assert "ha_noi" in folded and "da_nang" in folded
     assert "noi_da" not in folded
+
+
+def test_fast_indexing_path_gives_the_same_terms_as_segment():
+    from vn_search import sample_path
+
+    text = normalize_text((sample_path() / "bac-ha-luan-chuyen-can-bo.txt").read_text(encoding="utf-8"))
+    text += "\nĐẠI THẮNG MÙA XUÂN 1975 ở TP. HCM, gửi a.b@baolaocai.vn https://x.vn/a 😘 65,87%"
+    assert field_terms(segment_terms(text)) == field_terms(words_of(segment(text)))

@@ -70,8 +70,8 @@ def news_records() -> list[dict]:
                 "title": title,
                 "summary": summary,
                 "body": (
-                    f"{summary}\nTheo Ban Tổ chức Tỉnh ủy, công tác cán bộ năm nay "
-                    "tiếp tục được đổi mới, gắn với luân chuyển và đào tạo tại chỗ.\n"
+                    "Theo Ban Tổ chức Tỉnh ủy, công tác cán bộ năm nay tiếp tục được "
+                    "đổi mới, gắn với luân chuyển và đào tạo tại chỗ.\n"
                     "Người dân đánh giá cao sự gần gũi của cán bộ với cơ sở."
                 ),
                 "url": f"https://baolaocai.vn/tin-{number:02d}.html",

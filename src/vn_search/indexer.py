@@ -1,16 +1,18 @@
 """Building and updating an index: read sources, analyse documents in
-worker processes, write them with one Whoosh writer, publish atomically.
+worker processes, publish the result atomically.
 
-Analysis (normalise → segment → terms) is the costly part, so it runs in
-a process pool and each document is segmented once; the parent only pools
-postings into Whoosh. See ``store.py`` for why a crash never breaks the
-index.
+Analysis (normalise → segment → terms) is the costly part. Large jobs use
+Whoosh's own multi-process writer (``whoosh.multiproc.MpWriter``), with
+its sub-writers taught to analyse: the parent only reads and parses the
+input and hands raw documents over; each worker normalises, segments
+(once per document), computes postings and writes its own segment. See
+``store.py`` for why a crash never breaks the index.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
 import shutil
 import sys
 import time
@@ -19,18 +21,20 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
+from whoosh.multiproc import MpWriter, SubWriterTask
 
 from vn_search import store
-from vn_search.analysis.segment import segment
+from vn_search.analysis.normalize import normalize_query, normalize_text
+from vn_search.analysis.segment import segment_terms
 from vn_search.analysis.terms import field_terms
 from vn_search.documents import InputProblem, NewsDocument
 from vn_search.errors import IndexVersionError
 from vn_search.schema import ANALYSIS_VERSION, build_schema, encode_postings, pack_blob
 
-__all__ = ["IndexReport", "build_index", "analyse_document"]
+__all__ = ["IndexReport", "build_index", "document_fields"]
 
-_BATCH = 64  # documents per task sent to a worker
-_POOL_THRESHOLD = 256  # fewer documents than this are analysed in-process
+_PARALLEL_THRESHOLD = 200  # fewer documents than this are not worth the processes
+_WRITER_MB = 128  # Whoosh posting pool per writer process
 
 
 @dataclass
@@ -63,27 +67,26 @@ class IndexReport:
         }
 
 
+def _normalise(doc: NewsDocument) -> None:
+    """Normalise a document's text in place (idempotent)."""
+    doc.title = normalize_query(doc.title)
+    doc.summary = normalize_text(doc.summary)
+    doc.paragraphs = [p for p in (normalize_text(p) for p in doc.paragraphs) if p]
+    doc.captions = [c for c in (normalize_text(c) for c in doc.captions) if c]
+    if doc.kicker:
+        doc.kicker = normalize_query(doc.kicker)
+
+
 def _field_texts(doc: NewsDocument) -> dict[str, str]:
     summary = "\n".join(part for part in (doc.kicker, doc.summary) if part)
     body = "\n".join(doc.paragraphs + doc.captions)
     return {"title": doc.title, "summary": summary, "body": body}
 
 
-def analyse_document(doc: NewsDocument) -> dict[str, list]:
-    """The pre-analysed postings of every text field of one document."""
-    postings: dict[str, list] = {}
-    for name, text in _field_texts(doc).items():
-        exact, folded = field_terms(segment(text)) if text else ({}, {})
-        postings[name] = encode_postings(exact)
-        postings[name + "_f"] = encode_postings(folded)
-    return postings
-
-
-def _analyse_batch(batch: list[NewsDocument]) -> list[dict[str, list]]:
-    return [analyse_document(doc) for doc in batch]
-
-
-def _stored_fields(doc: NewsDocument) -> dict:
+def document_fields(doc: NewsDocument) -> dict:
+    """Everything Whoosh's writer needs for one document: stored values
+    and the pre-analysed postings of every text field."""
+    _normalise(doc)
     fields = {
         "id": doc.id,
         "kind": doc.kind,
@@ -100,57 +103,46 @@ def _stored_fields(doc: NewsDocument) -> dict:
             }
         ),
     }
-    if doc.published:
-        fields["published"] = doc.published
-    if doc.source:
-        fields["source"] = doc.source
-    if doc.category:
-        fields["category"] = doc.category
+    for name, value in (("published", doc.published), ("source", doc.source), ("category", doc.category)):
+        if value:
+            fields[name] = value
+    for name, text in _field_texts(doc).items():
+        exact, folded = field_terms(segment_terms(text)) if text else ({}, {})
+        fields[name] = encode_postings(exact)
+        fields[name + "_f"] = encode_postings(folded)
     return fields
 
 
-def _batches(docs: Iterable[NewsDocument], size: int) -> Iterator[list[NewsDocument]]:
-    batch: list[NewsDocument] = []
-    for doc in docs:
-        batch.append(doc)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+class _AnalysingTask(SubWriterTask):
+    """A Whoosh sub-writer process that analyses the raw documents it is
+    handed (``_doc``) before writing them to its segment."""
+
+    def _process_file(self, filename, doc_count):
+        writer = self.writer
+        tempstorage = writer.temp_storage()
+        with tempstorage.open_file(filename).raw_file() as stream:
+            for _ in range(doc_count):
+                _, args = pickle.load(stream)
+                writer.add_document(**document_fields(args["_doc"]))
+        tempstorage.delete_file(filename)
 
 
-def _analysed(docs: Iterator[NewsDocument], workers: int) -> Iterator[tuple[NewsDocument, dict]]:
-    """Documents with their postings, in order; a pool only for big jobs."""
-    head: list[NewsDocument] = []
-    for doc in docs:
-        head.append(doc)
-        if len(head) >= _POOL_THRESHOLD:
-            break
-    if workers <= 1 or len(head) < _POOL_THRESHOLD:
-        for doc in head:
-            yield doc, analyse_document(doc)
-        for doc in docs:
-            yield doc, analyse_document(doc)
-        return
-    # spawn, not fork: the parent may hold threads (progress bar, a web
-    # server embedding us), and fork with threads can deadlock on 3.12+.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers) as pool:
-        def all_docs() -> Iterator[NewsDocument]:
-            yield from head
-            yield from docs
+class _AnalysingWriter(MpWriter):
+    """MpWriter whose sub-writers are :class:`_AnalysingTask` processes.
 
-        pending: list[list[NewsDocument]] = []
+    ``multisegment`` keeps each worker's segment as it is instead of merging
+    them all in the parent at commit (a single-core step that would take as
+    long as the analysis); Whoosh's merge policy still folds small segments
+    together on later commits.
+    """
 
-        def batches() -> Iterator[list[NewsDocument]]:
-            for batch in _batches(all_docs(), _BATCH):
-                pending.append(batch)
-                yield batch
-
-        for result in pool.imap(_analyse_batch, batches(), chunksize=1):
-            batch = pending.pop(0)
-            yield from zip(batch, result)
+    def _new_task(self):
+        task = _AnalysingTask(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
 
 
 class _Progress:
@@ -204,9 +196,14 @@ def build_index(
                 ix = whoosh_index.create_in(build, build_schema())
             else:
                 ix = whoosh_index.open_dir(build)
-            writer = ix.writer(limitmb=256)
+            documents = _Documents(read_sources(sources), report, on_problem)
+            parallel = workers > 1 and documents.peek(_PARALLEL_THRESHOLD) >= _PARALLEL_THRESHOLD
+            if parallel:
+                writer = _AnalysingWriter(ix, procs=workers, batchsize=50, multisegment=True, limitmb=_WRITER_MB)
+            else:
+                writer = ix.writer(limitmb=_WRITER_MB)
             try:
-                _write_documents(writer, read_sources(sources), report, progress, workers, fresh, on_problem)
+                _write_documents(writer, documents, report, progress, fresh, parallel)
             except BaseException:
                 writer.cancel()
                 raise
@@ -223,45 +220,80 @@ def build_index(
     return report
 
 
-def _write_documents(writer, items, report: IndexReport, progress, workers: int, fresh: bool, on_problem) -> None:
-    seen: dict[str, str] = {}
-    related: dict[str, NewsDocument] = {}
-    bar = _Progress(progress)
+class _Documents:
+    """The articles of the sources, problems reported, ids deduplicated,
+    related items gathered (with all their parents) for the end."""
 
-    def articles() -> Iterator[NewsDocument]:
-        for item in items:
+    def __init__(self, items: Iterator, report: IndexReport, on_problem) -> None:
+        self.items = items
+        self.report = report
+        self.on_problem = on_problem
+        self.seen: dict[str, str] = {}
+        self.related: dict[str, NewsDocument] = {}
+        self.head: list[NewsDocument] = []
+
+    def _problem(self, problem: InputProblem) -> None:
+        self.report.problems.append(problem)
+        if self.on_problem:
+            self.on_problem(problem)
+
+    def _articles(self) -> Iterator[NewsDocument]:
+        for item in self.items:
             if isinstance(item, InputProblem):
-                report.problems.append(item)
-                if on_problem:
-                    on_problem(item)
+                self._problem(item)
                 continue
-            if item.id in seen:
-                problem = InputProblem(*_split_origin(item.origin), f"duplicate id {item.id!r} (first read at {seen[item.id]}); skipped")
-                report.problems.append(problem)
-                if on_problem:
-                    on_problem(problem)
+            if item.id in self.seen:
+                path, line = _split_origin(item.origin)
+                self._problem(InputProblem(path, line, f"duplicate id {item.id!r} (first read at {self.seen[item.id]}); skipped"))
                 continue
-            seen[item.id] = item.origin
+            self.seen[item.id] = item.origin
             for child in item.related:
-                known = related.get(child.id)
+                known = self.related.get(child.id)
                 if known is None:
-                    related[child.id] = child
+                    self.related[child.id] = child
                 elif item.id not in known.parents:
                     known.parents.append(item.id)
             yield item
 
-    add = writer.add_document if fresh else writer.update_document
+    def peek(self, count: int) -> int:
+        """Read ahead up to ``count`` articles; how many there were."""
+        stream = self._articles()
+        for doc in stream:
+            self.head.append(doc)
+            if len(self.head) >= count:
+                break
+        self._stream = stream
+        return len(self.head)
+
+    def __iter__(self) -> Iterator[NewsDocument]:
+        yield from self.head
+        self.head = []
+        yield from getattr(self, "_stream", None) or self._articles()
+
+
+def _write_documents(writer, documents: _Documents, report: IndexReport, progress, fresh: bool, parallel: bool) -> None:
+    bar = _Progress(progress)
+
+    def add(doc: NewsDocument) -> None:
+        if parallel:  # the worker analyses; the parent passes the id for update's delete
+            fields = {"id": doc.id, "_doc": doc}
+        else:
+            fields = document_fields(doc)
+        if fresh:
+            writer.add_document(**fields)
+        else:
+            writer.update_document(**fields)
+        bar.update()
+
     try:
-        for doc, postings in _analysed(articles(), workers):
-            add(**_stored_fields(doc), **postings)
+        for doc in documents:
+            add(doc)
             report.articles += 1
-            bar.update()
-        if not fresh and related:
-            _merge_known_parents(writer, related)
-        for doc, postings in _analysed(iter(related.values()), workers):
-            add(**_stored_fields(doc), **postings)
+        if not fresh and documents.related:
+            _merge_known_parents(writer, documents.related)
+        for doc in documents.related.values():
+            add(doc)
             report.related += 1
-            bar.update()
     finally:
         bar.close()
 

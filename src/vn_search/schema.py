@@ -13,12 +13,15 @@ needs it for snippets and the article page, never for matching.
 from __future__ import annotations
 
 import json
+import sys
 import zlib
+from array import array
 from typing import Iterator
 
 from whoosh import fields
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.formats import Positions
+from whoosh.system import _INT_SIZE, pack_uint
 
 __all__ = [
     "ANALYSIS_VERSION",
@@ -32,7 +35,7 @@ __all__ = [
 
 # Bump whenever analysis or schema changes what terms a document produces:
 # an index built by another version must be rebuilt, and says so.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 TEXT_FIELDS = ("title", "summary", "body")
 
@@ -40,16 +43,53 @@ TEXT_FIELDS = ("title", "summary", "body")
 # pools for each term of a field.
 Postings = list[tuple[bytes, int, float, bytes]]
 
-_POSITIONS = Positions()
+class CompactPositions(Positions):
+    """Whoosh's Positions format with the positions stored as a machine
+    array instead of a pickled list of deltas: smaller on disk and several
+    times faster to encode, which matters when a corpus produces hundreds of
+    millions of postings.
+
+    Layout: frequency (4 bytes, as Whoosh's), typecode ``H`` (all
+    positions below 65536, nearly every document) or ``I``, then the
+    positions, little-endian.
+    """
+
+    def encode(self, poslist):
+        positions = array("H" if poslist[-1] < 65536 else "I", poslist)
+        if _BIG_ENDIAN:
+            positions.byteswap()
+        return pack_uint(len(poslist)) + positions.typecode.encode("ascii") + positions.tobytes()
+
+    def decode_positions(self, valuestring):
+        positions = array(chr(valuestring[_INT_SIZE]))
+        positions.frombytes(valuestring[_INT_SIZE + 1 :])
+        if _BIG_ENDIAN:
+            positions.byteswap()
+        return positions.tolist()
+
+
+_BIG_ENDIAN = sys.byteorder == "big"
+_POSITIONS = CompactPositions()
+# Most terms occur once in a field: their encodings are precomputed.
+_SINGLE = [_POSITIONS.encode([p]) for p in range(4096)]
+
+
+_WEIGHTS = [float(n) for n in range(256)]
 
 
 def encode_postings(terms: dict[str, list[int]]) -> Postings:
-    """Encode a field's term → positions map the way Whoosh stores it."""
-    encode = _POSITIONS.encode
-    return [
-        (term.encode("utf-8"), len(positions), float(len(positions)), encode(positions))
-        for term, positions in terms.items()
-    ]
+    """Encode a field's term → positions map the way the index stores it."""
+    single, encode, weights = _SINGLE, _POSITIONS.encode, _WEIGHTS
+    out = []
+    append = out.append
+    for term, positions in terms.items():
+        count = len(positions)
+        if count == 1:
+            position = positions[0]
+            append((term.encode("utf-8"), 1, 1.0, single[position] if position < 4096 else encode(positions)))
+        else:
+            append((term.encode("utf-8"), count, weights[count] if count < 256 else float(count), encode(positions)))
+    return out
 
 
 class PreAnalyzedText(fields.TEXT):
@@ -62,6 +102,7 @@ class PreAnalyzedText(fields.TEXT):
 
     def __init__(self) -> None:
         super().__init__(analyzer=SpaceSeparatedTokenizer(), phrase=True, stored=False)
+        self.format = CompactPositions(field_boost=1.0)
 
     def index(self, value, **kwargs) -> Iterator[tuple[bytes, int, float, bytes]]:
         if isinstance(value, list) and (not value or isinstance(value[0], tuple)):

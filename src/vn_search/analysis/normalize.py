@@ -34,25 +34,31 @@ _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\ufeff\ufff9-\ufffb\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 )
-# The Icelandic eth looks like Đ and is typed for it on some keyboards.
-_LOOKALIKES = {0x00D0: "Đ", 0x00F0: "đ"}
-_SPACES = re.compile(r"[^\S\n]+")
-_BLANK_LINES = re.compile(r" *\n[\s]*\n *")
-_LINE_EDGES = re.compile(r" *\n *")
+# Horizontal whitespace other than the plain space (tab, NBSP, ...). The
+# whitespace passes below are guarded by `in` checks: on long articles a
+# regex that fails at every space costs more than the rest of this module.
+_ODD_SPACE = re.compile("[\t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_MULTI_SPACE = re.compile(" {2,}")
+_LINE_EDGES = re.compile(" *\n *")
+_BLANK_LINES = re.compile("\n{3,}")
 
-# A word needs a look only when a toned vowel touches another vowel: that is
-# where old/new placement and slipped tone marks differ. Everything else
-# (most of the text) is skipped without a Python call.
+# A word needs a look only where old/new placement or a slipped tone mark
+# can differ from the canonical form: a toned vowel ending the word right
+# after another vowel (hoà, thuý, mơí, nhiêù, and the canonical giá, quý),
+# or a toned vowel right before a hatted one (nghịêm, lựơng). Everything
+# else (most of the text) is skipped without a Python call.
 _TONED_VOWELS = "".join(
     unicodedata.normalize("NFC", base + tone)
     for base in "aăâeêioôơuưyAĂÂEÊIOÔƠUƯY"
     for tone in _TONES
 )
 _PLAIN_VOWELS = "aăâeêioôơuưyAĂÂEÊIOÔƠUƯY"
+_HATTED_VOWELS = "ăâêôơưĂÂÊÔƠƯ"
 _CANDIDATE = re.compile(
-    rf"[^\W\d_]*(?:[{_TONED_VOWELS}][{_PLAIN_VOWELS}{_TONED_VOWELS}]"
-    rf"|[{_PLAIN_VOWELS}][{_TONED_VOWELS}])[^\W\d_]*"
+    rf"[{_PLAIN_VOWELS}{_TONED_VOWELS}][{_TONED_VOWELS}](?![^\W\d_])"
+    rf"|[{_TONED_VOWELS}][{_HATTED_VOWELS}]"
 )
+_WORD_CHARS = re.compile(r"[^\W\d_]+")
 
 
 def _letters(nfd_word: str) -> list[list[str]] | None:
@@ -136,8 +142,27 @@ def normalize_syllable(word: str) -> str:
     return unicodedata.normalize("NFC", rebuilt)
 
 
-def _fix_candidate(match: re.Match[str]) -> str:
-    return normalize_syllable(match.group(0))
+def _fix_tones(text: str) -> str:
+    """Re-place the tone of every word the candidate pattern points at."""
+    pieces = []
+    cursor = 0
+    for match in _CANDIDATE.finditer(text):
+        if match.start() < cursor:
+            continue  # two candidates in one word: already handled
+        start = match.start()
+        while start > 0 and (text[start - 1].isalpha()):
+            start -= 1
+        end = _WORD_CHARS.match(text, match.start()).end()
+        word = text[start:end]
+        fixed = normalize_syllable(word)
+        if fixed != word:
+            pieces.append(text[cursor:start])
+            pieces.append(fixed)
+            cursor = end
+    if not pieces:
+        return text
+    pieces.append(text[cursor:])
+    return "".join(pieces)
 
 
 def normalize_text(text: str) -> str:
@@ -148,12 +173,21 @@ def normalize_text(text: str) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).translate(_LOOKALIKES)
-    text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CANDIDATE.sub(_fix_candidate, text)
-    text = _SPACES.sub(" ", text)
-    text = _BLANK_LINES.sub("\n\n", text)
-    text = _LINE_EDGES.sub("\n", text)
+    text = unicodedata.normalize("NFC", text)
+    if "Ð" in text or "ð" in text:  # the Icelandic eth, typed for Đ
+        text = text.replace("Ð", "Đ").replace("ð", "đ")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE.sub("", text)
+    text = _fix_tones(text)
+    if _ODD_SPACE.search(text):
+        text = _ODD_SPACE.sub(" ", text)
+    if "  " in text:
+        text = _MULTI_SPACE.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = _LINE_EDGES.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
 
 

@@ -17,8 +17,10 @@ same features, same gluing rules. Only the work around the model is cheaper:
 * A feature whose value is ``False`` reaches crfsuite as weight 0.0, which
   adds ``0.0 * w`` to each label score, so leaving it out changes nothing;
   every other feature (``bias: 1.0``, ``True``, string values) has weight
-  1.0, which is what a bare attribute name gets. Attributes keep pyvi's
-  order so even the floating-point sums are the same.
+  1.0, which is what a bare attribute name gets. Attributes the model does
+  not know (``word.lower():`` of a rare word) are dropped by crfsuite
+  itself; dropping them first saves converting and looking them up.
+  Attributes keep pyvi's order so even the floating-point sums are the same.
 * Bigram/trigram dictionary checks are done once per pair/triple instead of
   twice (once for each side), on tuples of lowercased syllables.
 * Whole lines are cached (LRU): bylines, captions and boilerplate recur.
@@ -33,6 +35,7 @@ import os
 import pickle
 import re
 import string
+import tempfile
 import threading
 import unicodedata
 import warnings
@@ -47,7 +50,7 @@ __all__ = ["tokenize", "tokenize_words", "syllabify", "clear_caches"]
 LINE_CACHE_SIZE = 16_384
 # Distinct syllables seen in news are a few tens of thousands (case variants,
 # names, numbers included); past this the table is simply rebuilt.
-_MAX_KNOWN_SYLLABLES = 100_000
+_MAX_SEEN_SYLLABLES = 100_000
 
 # pyvi's `sylabelize` pattern, piece for piece and in the same order (the
 # order decides which alternative wins). Raw strings: pyvi's plain strings
@@ -89,6 +92,7 @@ def syllabify(text: str) -> tuple[str, list[str]]:
 
 class _PyviModel(NamedTuple):
     crf_bytes: bytes  # crfsuite model; taggers read it in place, keep it alive
+    attributes: frozenset[bytes]  # every attribute name the model has weights for
     bigrams: frozenset[tuple[str, str]]
     trigrams: frozenset[tuple[str, str, str]]
 
@@ -110,6 +114,30 @@ def _read_crf_bytes(pickle_path: Path) -> bytes:
             crf = pickle.load(fin)
     # Unpickling writes the model to a temp file, removed with the object.
     return Path(crf.modelfile.name).read_bytes()
+
+
+def _read_attribute_names(crf_bytes: bytes) -> frozenset[bytes]:
+    """The model's attribute names, from crfsuite's own text dump.
+
+    Dump lines read ``   42: word.lower():hà``; a few names end in a newline
+    (the ``\n`` syllable), so entries are split on the numbering and the
+    numbers must run 0, 1, 2, ... for the parse to be trusted.
+    """
+    tagger = pycrfsuite.Tagger()
+    tagger.open_inmemory(crf_bytes)
+    with tempfile.TemporaryDirectory() as tmp:
+        dump_path = Path(tmp) / "model.txt"
+        tagger.dump(str(dump_path))
+        dump = dump_path.read_bytes()
+    header = b"\nATTRIBUTES = {\n"
+    start = dump.index(header) + len(header)
+    section = dump[start : dump.index(b"\n}\n", start)]
+    parts = re.split(rb"(?:^|\n) *(\d+): ", section)
+    numbers, names = parts[1::2], parts[2::2]
+    declared = int(re.search(rb"num_attrs: (\d+)", dump).group(1))
+    if [int(n) for n in numbers] != list(range(declared)):
+        raise ValueError(f"pyvi model dump: cannot read its {declared} attribute names")
+    return frozenset(names)
 
 
 def _read_ngrams(words_path: Path):
@@ -140,7 +168,8 @@ def _load_model() -> _PyviModel:
                 models_dir = _pyvi_models_dir()
                 bigrams, trigrams = _read_ngrams(models_dir / "words.txt")
                 crf_bytes = _read_crf_bytes(models_dir / "pyvi3.pkl")
-                _model = _PyviModel(crf_bytes, bigrams, trigrams)
+                attributes = _read_attribute_names(crf_bytes)
+                _model = _PyviModel(crf_bytes, attributes, bigrams, trigrams)
     return _model
 
 
@@ -178,7 +207,7 @@ class _Syllable(NamedTuple):
     starts_title: bool
 
 
-def _describe(syllable: str) -> _Syllable:
+def _describe(syllable: str, known: frozenset[bytes]) -> _Syllable:
     """Compute a syllable's feature attributes once (order as in pyvi)."""
     lower = syllable.lower()
     lower_utf8 = lower.encode("utf-8")
@@ -201,27 +230,29 @@ def _describe(syllable: str) -> _Syllable:
     first = syllable[0]
     return _Syllable(
         lower=lower,
-        own=tuple(own),
-        as_previous=tuple(as_previous),
-        as_next=tuple(as_next),
+        # crfsuite would skip names it has no weights for (a rare word's
+        # lower()); skipping them here saves converting and looking them up.
+        own=tuple(name for name in own if name in known),
+        as_previous=tuple(name for name in as_previous if name in known),
+        as_next=tuple(name for name in as_next if name in known),
         # pyvi's test is a substring test on string.punctuation; kept as is.
         blocks_glue=syllable in string.punctuation or first.isdigit(),
         starts_title=first.istitle(),
     )
 
 
-_known_syllables: dict[str, _Syllable] = {}
+_seen_syllables: dict[str, _Syllable] = {}
 
 
-def _describe_all(syllables: list[str]) -> list[_Syllable]:
-    known = _known_syllables
-    if len(known) > _MAX_KNOWN_SYLLABLES:
-        known.clear()
+def _describe_all(syllables: list[str], model: _PyviModel) -> list[_Syllable]:
+    seen = _seen_syllables
+    if len(seen) > _MAX_SEEN_SYLLABLES:
+        seen.clear()
     described = []
     for syllable in syllables:
-        facts = known.get(syllable)
+        facts = seen.get(syllable)
         if facts is None:
-            facts = known[syllable] = _describe(syllable)
+            facts = seen[syllable] = _describe(syllable, model.attributes)
         described.append(facts)
     return described
 
@@ -281,7 +312,7 @@ def _segment(text: str) -> tuple[str, ...]:
     if not syllables:
         return ()
     model = _load_model()
-    facts = _describe_all(syllables)
+    facts = _describe_all(syllables, model)
     labels = _tagger().tag(crf_items(facts, model))
     return tuple(_glue(syllables, facts, labels))
 
@@ -316,4 +347,4 @@ def tokenize(text: str, *, cache: bool = True) -> str:
 def clear_caches() -> None:
     """Forget cached lines and syllables (benchmarks measure from cold)."""
     _segment_cached.cache_clear()
-    _known_syllables.clear()
+    _seen_syllables.clear()

@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
-from functools import lru_cache
+from typing import NamedTuple
 
-__all__ = ["Word", "segment", "split_protected", "PROTECTED_PATTERN"]
+__all__ = ["Word", "segment", "segment_terms", "split_protected", "PROTECTED_PATTERN"]
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """A segmented word: ``text`` is ``source[start:end]``.
 
     ``syllables`` are the word's syllables as written (``("Cán", "bộ")``);
     ``protected`` marks a URL, e-mail, number or date kept whole; ``breaks``
     is True when punctuation or a line break separates it from the word
-    before, so the two are never treated as one phrase.
+    before, so the two are never treated as one phrase. (A NamedTuple:
+    a long article makes thousands of these.)
     """
 
     text: str
@@ -102,21 +101,55 @@ def _load_tokenizer():
 _tokenize_words = None
 
 
-@lru_cache(maxsize=32768)
-def _segment_chunk(chunk: str) -> tuple[tuple[tuple[int, int], ...], ...]:
-    """pyvi words of a chunk, as the (start, end) spans of their syllables.
-
-    Cached, since bylines, captions and boilerplate lines recur across
-    thousands of articles. A word made of punctuation comes back as an empty
-    tuple: it is not indexed, but it ends a phrase.
-    """
+def _chunk_tokens(chunk: str) -> list[str]:
+    """pyvi's tokens for a chunk of one line (its own LRU caches lines)."""
     global _tokenize_words
     if _tokenize_words is None:
         _tokenize_words = _load_tokenizer()
+    return _tokenize_words(_caps_as_ordinary(chunk))
+
+
+def segment_terms(text: str) -> list[tuple[str, ...] | None]:
+    """The fast path for indexing: each word as a tuple of lowercase
+    syllables, and None wherever a line break or punctuation ends a phrase.
+
+        >>> segment_terms("Cán bộ, xã")
+        [None, ('cán', 'bộ'), None, ('xã',)]
+
+    Same words as :func:`segment`, without offsets or objects.
+    """
+    out: list[tuple[str, ...] | None] = []
+    append = out.append
+    for line in text.split("\n"):
+        if not line or line.isspace():
+            continue
+        append(None)
+        for start, end, protected in split_protected(line):
+            if protected:
+                append((line[start:end].lower(),))
+                continue
+            for token in _chunk_tokens(line[start:end]):
+                if not token[0].isalnum():
+                    append(None)
+                    continue
+                lowered = token.lower()
+                if "." in lowered:  # abbreviations: "tp." is the syllable "tp"
+                    append(tuple(p.rstrip(".") or p for p in lowered.split("_")))
+                else:
+                    append(tuple(lowered.split("_")))
+    return out
+
+
+def _segment_chunk(chunk: str) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """pyvi words of a chunk, as the (start, end) spans of their syllables.
+
+    A word made of punctuation comes back as an empty tuple: it is not
+    indexed, but it ends a phrase.
+    """
     shown = _caps_as_ordinary(chunk)  # same length as chunk, by construction
     words = []
     cursor = 0
-    for token in _tokenize_words(shown):
+    for token in _chunk_tokens(chunk):
         spans = []
         for piece in token.split("_"):
             # pyvi keeps the dot of abbreviations ("TP.", "Mr."); a query

@@ -9,7 +9,7 @@ Every text field is indexed twice (see ``schema.py``):
   syllables, so the bigram lets an unaccented query that pyvi cannot segment
   (``luan chuyen can bo``) still match whole words, as a short posting list.
 
-    >>> exact, folded = field_terms(segment("Luân chuyển cán bộ"))
+    >>> exact, folded = field_terms(segment_terms("Luân chuyển cán bộ"))
     >>> sorted(exact)
     ['bộ', 'chuyển', 'cán', 'cán_bộ', 'luân', 'luân_chuyển']
     >>> sorted(folded)
@@ -21,12 +21,10 @@ bigram sits at the position of its first syllable.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from vn_search.analysis.fold import fold_text
 from vn_search.analysis.segment import Word
 
-__all__ = ["field_terms", "fold_term", "JOINER"]
+__all__ = ["field_terms", "fold_term", "words_of", "JOINER"]
 
 JOINER = "_"
 
@@ -44,29 +42,64 @@ def fold_term(term: str) -> str:
     return folded
 
 
-def field_terms(words: list[Word]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """Exact and folded terms of one field, each mapped to its positions."""
-    exact: dict[str, list[int]] = defaultdict(list)
-    folded: dict[str, list[int]] = defaultdict(list)
-    position = 0
-    previous: str | None = None
+def words_of(words: list[Word]) -> list[tuple[str, ...] | None]:
+    """Segmented words (with offsets) in the form ``field_terms`` takes."""
+    stream: list[tuple[str, ...] | None] = []
     for word in words:
         if word.breaks:
+            stream.append(None)
+        stream.append(tuple(s.lower() for s in word.syllables))
+    return stream
+
+
+def field_terms(stream: list[tuple[str, ...] | None]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Exact and folded terms of one field, each mapped to its positions.
+
+    ``stream`` is :func:`~vn_search.analysis.segment.segment_terms` output:
+    lowercase syllable tuples, None where a phrase ends.
+    """
+    exact: dict[str, list[int]] = {}
+    folded: dict[str, list[int]] = {}
+    cache = _fold_cache
+    position = 0
+    previous = None
+    for word in stream:
+        if word is None:
             previous = None
+            continue
         first = position
-        lowered = [s.lower() for s in word.syllables]
-        folded_syllables = []
-        for syllable in lowered:
-            plain = fold_term(syllable)
-            folded_syllables.append(plain)
-            exact[syllable].append(position)
-            folded[plain].append(position)
+        plains = []
+        for syllable in word:
+            plain = cache.get(syllable)
+            if plain is None:
+                plain = fold_term(syllable)
+            plains.append(plain)
+            if syllable in exact:
+                exact[syllable].append(position)
+            else:
+                exact[syllable] = [position]
+            if plain in folded:
+                folded[plain].append(position)
+            else:
+                folded[plain] = [position]
             if previous is not None:
-                folded[previous + JOINER + plain].append(position - 1)
+                pair = previous + JOINER + plain
+                if pair in folded:
+                    folded[pair].append(position - 1)
+                else:
+                    folded[pair] = [position - 1]
             previous = plain
             position += 1
-        if len(lowered) >= 2:
-            exact[JOINER.join(lowered)].append(first)
-        if len(lowered) >= 3:
-            folded[JOINER.join(folded_syllables)].append(first)
+        if len(word) >= 2:
+            joined = JOINER.join(word)
+            if joined in exact:
+                exact[joined].append(first)
+            else:
+                exact[joined] = [first]
+            if len(word) >= 3:
+                joined = JOINER.join(plains)
+                if joined in folded:
+                    folded[joined].append(first)
+                else:
+                    folded[joined] = [first]
     return exact, folded

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from vn_search.analysis.normalize import normalize_text
+from vn_search.analysis.normalize import normalize_query
 from vn_search.documents import ARTICLE, RELATED, InputProblem, NewsDocument, related_id
 from vn_search.sources.decode import DecodeError, repair_mojibake
 
@@ -50,19 +50,21 @@ def parse_date(value: object) -> datetime | None:
 
 
 def _text(record: dict, key: str) -> str:
+    """A text field as given; normalising is left to the indexing workers
+    (it is the costly part of reading a corpus)."""
     value = record.get(key)
     if value is None:
         return ""
     if isinstance(value, list):
         value = "\n".join(str(v) for v in value if v is not None)
-    return normalize_text(str(value))
+    return str(value).strip()
 
 
 def _optional(record: dict, *keys: str) -> str | None:
     for key in keys:
         value = record.get(key)
         if isinstance(value, str) and value.strip():
-            return normalize_text(value)
+            return normalize_query(value)
     return None
 
 
@@ -74,7 +76,7 @@ def parse_record(record: object, origin: str) -> NewsDocument:
     if not isinstance(doc_id, (str, int)) or not str(doc_id).strip():
         raise DecodeError("record has no 'id'")
     doc_id = str(doc_id).strip()
-    title = _text(record, "title").replace("\n", " ")
+    title = normalize_query(_text(record, "title"))
     if not title:
         raise DecodeError(f"record {doc_id!r} has no 'title'")
     if "body" not in record and "summary" not in record:
@@ -102,7 +104,7 @@ def parse_record(record: object, origin: str) -> NewsDocument:
     for item in record.get("related") or []:
         if not isinstance(item, dict):
             continue
-        headline = _text(item, "title").replace("\n", " ")
+        headline = normalize_query(_text(item, "title"))
         if headline:
             article.related.append(
                 NewsDocument(

@@ -40,8 +40,8 @@ MAX_PAGE = 1000
 # is not a value from the filter dropdown.
 MAX_FILTER_CHARS = 200
 
-# ASCII digits only: int() would also accept "١٢", " 3 " and "1_000".
-_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+# ASCII digits only: int() would also accept "١٢", "３" and "1_000".
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class BadSearchArgument(ValueError):
@@ -104,13 +104,18 @@ def _number(
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
-    if _WHOLE_NUMBER.fullmatch(raw) and 1 <= int(raw) <= high:
-        return int(raw)
+    if not _DIGITS.fullmatch(raw):
+        if strict:
+            raise BadSearchArgument(name, f"{name} must be a whole number from 1 to {high}")
+        return default
+    # Absurdly long digit strings are simply "too big" (int() refuses
+    # strings over 4300 digits anyway).
+    value = int(raw) if len(raw) <= 18 else high + 1
+    if 1 <= value <= high:
+        return value
     if strict:
         raise BadSearchArgument(name, f"{name} must be a whole number from 1 to {high}")
-    if _WHOLE_NUMBER.fullmatch(raw):
-        return min(max(int(raw), 1), high)
-    return default
+    return min(max(value, 1), high)
 
 
 def _choice(

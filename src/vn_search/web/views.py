@@ -52,7 +52,6 @@ T_ERROR = "vn_search_error.html"
 T_NO_INDEX = "vn_search_no_index.html"
 
 KIND_LABELS = {"article": "Bài viết", "related": "Tin liên quan"}
-SORT_LABELS = {"relevance": "Phù hợp nhất", "date": "Mới nhất"}
 _API_ENDPOINTS = {"api_search", "api_document", "healthz"}
 
 ERROR_TEXT = {
@@ -87,17 +86,15 @@ def render_page(blueprint_name: str, template: str, status: int = 200, **context
         template,
         link=link,
         kind_labels=KIND_LABELS,
-        sort_labels=SORT_LABELS,
         **context,
     )
     return Response(html, status=status, mimetype="text/html")
 
 
-def render_error_page(blueprint_name: str, status: int, detail: str | None = None) -> Response:
+def render_error_page(blueprint_name: str, status: int) -> Response:
     title, message = ERROR_TEXT.get(status, ERROR_TEXT[500] if status >= 500 else ERROR_TEXT[400])
     return render_page(
-        blueprint_name, T_ERROR, status=status,
-        status_code=status, title=title, message=detail or message,
+        blueprint_name, T_ERROR, status=status, status_code=status, title=title, message=message,
     )
 
 

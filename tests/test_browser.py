@@ -1,0 +1,253 @@
+"""A real browser against the real server: `python -m vn_search serve` on a
+free loopback port, driven by Selenium with Debian's Chromium.
+
+Skipped when Chromium or its driver is missing, unless $CI is set: a CI
+machine that lost its browser should fail, not quietly skip.
+
+Set $VN_SEARCH_SCREENSHOTS to a folder to keep the screenshots taken along
+the way (home, results at desktop and phone width, article, empty state).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import web_fixtures as fx
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("VN_SEARCH_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("VN_SEARCH_CHROMEDRIVER", "/usr/bin/chromedriver")
+QUERY = "luan chuyen can bo"
+WAIT_SECONDS = 15
+
+
+def _browser_or_skip() -> None:
+    problems = [f"{path} not found" for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        problems.append("selenium is not installed")
+    if problems:
+        message = "browser test needs Chromium, chromedriver and selenium: " + "; ".join(problems)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_up(base_url: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"server exited with {server.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(base_url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not answer on {base_url}:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    _browser_or_skip()
+    work = tmp_path_factory.mktemp("browser")
+    index_dir = fx.build_news_index(work)
+    port = _free_port()
+    log_path = work / "server.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "vn_search", "serve", "--index", str(index_dir),
+             "--host", "127.0.0.1", "--port", str(port), "--threads", "4"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base_url, server, log_path)
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory, server_url):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--window-size=1280,900", "--lang=vi",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # An explicit driver path: Selenium Manager must never try to download one.
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("VN_SEARCH_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _wait(driver):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT_SECONDS)
+
+
+def _console_errors(driver) -> list[str]:
+    """Errors the page logged (a CSP violation shows up here), except the
+    favicon request that every browser makes on its own."""
+    return [
+        entry["message"] for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]
+    ]
+
+
+def _hit_titles(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [link.text for link in driver.find_elements(By.CSS_SELECTOR, ".hit-title a")]
+
+
+def _set_viewport(driver, width: int, height: int, mobile: bool = False) -> None:
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+
+
+def test_search_read_and_page_with_the_keyboard(browser, server_url, shots):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ready
+
+    _set_viewport(browser, 1280, 900)
+    browser.get(server_url + "/")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
+    box = browser.switch_to.active_element  # autofocus put us in the box
+    assert box.get_attribute("name") == "q"
+    browser.save_screenshot(str(shots / "home.png"))
+
+    box.send_keys(QUERY, Keys.ENTER)
+    _wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, ".hit-title a")))
+    assert "Khoảng 20 kết quả" in browser.find_element(By.CSS_SELECTOR, ".result-count").text
+    assert browser.find_element(By.ID, "q").get_attribute("value") == QUERY
+    headline = next(
+        link for link in browser.find_elements(By.CSS_SELECTOR, ".hit-title a")
+        if link.text == fx.SAMPLE_HEADLINE
+    )
+    marks = [mark.text for mark in headline.find_elements(By.TAG_NAME, "mark")]
+    assert marks == ["luân", "chuyển", "cán", "bộ"]
+    first_page = _hit_titles(browser)
+    browser.save_screenshot(str(shots / "results-desktop.png"))
+
+    headline.click()
+    title = _wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, "h1.document-title")))
+    assert title.text == fx.SAMPLE_HEADLINE
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".related-list a")) == 5
+
+    browser.back()
+    _wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, ".pagination")))
+    browser.find_element(By.CSS_SELECTOR, ".pagination a[rel=next]").click()
+    _wait(browser).until(ready.url_contains("page=2"))
+    _wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, ".hit-title a")))
+    second_page = _hit_titles(browser)
+    assert second_page and not set(second_page) & set(first_page)
+    assert "trang 2/2" in browser.find_element(By.CSS_SELECTOR, ".result-count").text
+    current = browser.find_element(By.CSS_SELECTOR, ".pagination [aria-current=page]")
+    assert current.text.strip().endswith("2")
+    assert browser.find_element(By.CSS_SELECTOR, ".pagination a[rel=prev]").is_displayed()
+    assert _console_errors(browser) == []
+
+
+def test_skip_link_comes_first_and_moves_focus(browser, server_url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server_url + "/search?q=can+bo")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    skip = browser.switch_to.active_element
+    assert skip.get_attribute("class") == "skip-link" and skip.is_displayed()
+    outline = browser.execute_script("return getComputedStyle(arguments[0]).outlineStyle", skip)
+    assert outline != "none"
+    skip.send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element.get_attribute("id") == "main"
+
+
+def test_filters_and_sort_from_the_form(browser, server_url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(server_url + "/search?q=can+bo")
+    Select(browser.find_element(By.ID, "f-kind")).select_by_value("article")
+    Select(browser.find_element(By.ID, "f-source")).select_by_value("Báo Lào Cai")
+    Select(browser.find_element(By.ID, "f-sort")).select_by_value("date")
+    browser.find_element(By.CSS_SELECTOR, ".filter-apply").click()
+    _wait(browser).until(ready.url_contains("sort=date"))
+    sources = [item.text for item in browser.find_elements(By.CSS_SELECTOR, ".hit .meta-item:first-child")]
+    assert sources and set(sources) == {"Báo Lào Cai"}
+    assert not browser.find_elements(By.CSS_SELECTOR, ".hit--related")
+    dates = [t.get_attribute("datetime") for t in browser.find_elements(By.CSS_SELECTOR, ".hit time")]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_screenshots_and_phone_layout(browser, server_url, shots):
+    from selenium.webdriver.common.by import By
+
+    _set_viewport(browser, 1280, 1400)
+    browser.get(server_url + f"/doc/{fx.SAMPLE_ARTICLE_ID}")
+    browser.save_screenshot(str(shots / "document.png"))
+    browser.get(server_url + f"/doc/{fx.DATED_ID}")
+    browser.save_screenshot(str(shots / "document-dated.png"))
+    browser.get(server_url + "/search?q=xyzzy+qwertz")
+    assert "Không tìm thấy kết quả" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.save_screenshot(str(shots / "empty.png"))
+
+    _set_viewport(browser, 390, 844, mobile=True)
+    for name, path in [
+        ("results-phone", "/search?q=luan+chuyen+can+bo"),
+        ("home-phone", "/"),
+        ("document-phone", f"/doc/{fx.DATED_ID}"),
+    ]:
+        browser.get(server_url + path)
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
+        browser.save_screenshot(str(shots / f"{name}.png"))
+    assert _console_errors(browser) == []
+    _set_viewport(browser, 1280, 900)
