@@ -71,6 +71,17 @@ class ParsedQuery:
         return f"words=[{show(self.words)}] phrases=[{show(self.phrases)}] excluded=[{show(self.excluded)}]"
 
 
+class _Or(wq.Or):
+    """Whoosh's Or, always as a tree of union matchers.
+
+    On indexes of up to 5,000 documents Whoosh picks an "array" union
+    matcher that mishandles skip_to: under AndMaybe it dropped documents
+    matching the required phrase (a title searched for itself went missing).
+    """
+
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+
 def _syllables(text: str) -> list[list[str]]:
     """Runs of syllables; punctuation other than a hyphen inside a word
     breaks a run. Numbers, dates and URLs stay whole, as when indexing."""
@@ -165,14 +176,14 @@ def _syllable_clause(syllable: str) -> wq.Query:
     clauses = _terms("_f", fold_term(syllable), 1.0)
     if _accented(syllable):
         clauses += _terms("", syllable, EXACT_WEIGHT)
-    return wq.Or(clauses)
+    return _Or(clauses)
 
 
 def _pair_clause(first: str, second: str) -> wq.Query:
     clauses = _terms("_f", fold_term(first) + JOINER + fold_term(second), PAIR_WEIGHT)
     if _accented(first) or _accented(second):
         clauses += _terms("", first + JOINER + second, PAIR_WEIGHT * EXACT_WEIGHT)
-    return wq.Or(clauses)
+    return _Or(clauses)
 
 
 def _phrase(fieldname: str, syllables: list[str], boost: float = 1.0) -> wq.Query:
@@ -184,17 +195,17 @@ def _phrase(fieldname: str, syllables: list[str], boost: float = 1.0) -> wq.Quer
 def _phrase_clause(syllables: list[str]) -> tuple[wq.Query, wq.Query | None]:
     """A required diacritic-insensitive match, and an exact-match bonus."""
     folded = [fold_term(s) for s in syllables]
-    required = wq.Or([_phrase(name + "_f", folded, w) for name, w in FIELD_WEIGHTS.items()])
+    required = _Or([_phrase(name + "_f", folded, w) for name, w in FIELD_WEIGHTS.items()])
     bonus = None
     if any(_accented(s) for s in syllables):
-        bonus = wq.Or([_phrase(name, syllables, w * EXACT_WEIGHT) for name, w in FIELD_WEIGHTS.items()])
+        bonus = _Or([_phrase(name, syllables, w * EXACT_WEIGHT) for name, w in FIELD_WEIGHTS.items()])
     return required, bonus
 
 
 def _excluded_clause(syllables: list[str]) -> wq.Query:
     if any(_accented(s) for s in syllables):
-        return wq.Or([_phrase(name, syllables) for name in TEXT_FIELDS])
-    return wq.Or([_phrase(name + "_f", [fold_term(s) for s in syllables]) for name in TEXT_FIELDS])
+        return _Or([_phrase(name, syllables) for name in TEXT_FIELDS])
+    return _Or([_phrase(name + "_f", [fold_term(s) for s in syllables]) for name in TEXT_FIELDS])
 
 
 def build_query(parsed: ParsedQuery) -> wq.Query | None:
@@ -213,11 +224,11 @@ def build_query(parsed: ParsedQuery) -> wq.Query | None:
             optional.append(bonus)
     if required:
         must = required[0] if len(required) == 1 else wq.And(required)
-        result: wq.Query = wq.AndMaybe(must, wq.Or(optional)) if optional else must
+        result: wq.Query = wq.AndMaybe(must, _Or(optional)) if optional else must
     else:
-        result = wq.Or(optional)
+        result = _Or(optional)
     if parsed.excluded:
-        result = wq.AndNot(result, wq.Or([_excluded_clause(e) for e in parsed.excluded]))
+        result = wq.AndNot(result, _Or([_excluded_clause(e) for e in parsed.excluded]))
     return result
 
 

@@ -1,11 +1,11 @@
 """Put back the diacritics of a query typed without them ("Có phải bạn muốn tìm …").
 
     >>> model = AccentModel()
-    >>> for text in corpus_texts:          # titles, summaries, bodies
+    >>> for text in corpus_texts:          # titles, summaries, bodies  # doctest: +SKIP
     ...     model.add_text(text)
-    >>> model.restore("luan chuyen can bo Ha Noi")
+    >>> model.restore("luan chuyen can bo Ha Noi")  # doctest: +SKIP
     'luân chuyển cán bộ Hà Nội'
-    >>> model.suggest("luân chuyển cán bộ") is None    # nothing to add
+    >>> model.suggest("luân chuyển cán bộ") is None    # nothing to add  # doctest: +SKIP
     True
 
 Everything is learned from the corpus's own accented text, never from a hand
@@ -19,8 +19,8 @@ list. The pieces, in the order they appear below:
   millions of them live in numpy arrays rather than Python dicts;
 * language model: interpolated absolute discounting over those counts;
 * decoder: each typed syllable may be any accented syllable that folds to it
-  (``can`` → cán, cần, căn, cạn, …); a beam-pruned Viterbi search picks the
-  most likely sentence. How often a syllable is written with a capital inside
+  (``can`` → cán, cần, căn, cạn, …); a Viterbi search picks the most
+  likely sentence. How often a syllable is written with a capital inside
   a sentence is a second clue (``Ha`` → Hà, not hạ), used only when the user's
   own capitals show that they capitalise names;
 * :class:`AccentModel`: training, merging, storage and the public calls.
@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 import zipfile
+import zlib
 from array import array
 from os import PathLike
 from typing import NamedTuple
@@ -61,13 +61,15 @@ _LOWER, _CAPITAL, _OTHER_CASE = 0, 1, 2
 
 _ID_BITS = 21  # three word ids pack into one int64 n-gram code
 _ID_MASK = (1 << _ID_BITS) - 1
-_PAIR_MASK = (1 << 2 * _ID_BITS) - 1
 _MAX_WORDS = 1 << _ID_BITS
 
 
 def _case_class(token: str) -> int:
-    """>>> [_case_class(t) for t in ("hà", "Hà", "HÀ", "iPhone")]
-    [0, 1, 2, 2]"""
+    """Lower, Capitalised or other, as typed.
+
+    >>> [_case_class(t) for t in ("hà", "Hà", "HÀ", "iPhone")]
+    [0, 1, 2, 2]
+    """
     if token.islower():
         return _LOWER
     if token[0].isupper() and (len(token) == 1 or token[1:].islower()):
@@ -90,11 +92,12 @@ def _apply_case(typed: str, restored: str) -> str:
 
 class _TokenCodes(dict):
     """Raw training token → ``word id << 2 | case class``, worked out once per
-    distinct token, so the per-token cost of training is one dict lookup.
+    distinct token: a corpus has tens of millions of tokens but only some
+    hundred thousand distinct ones, so training costs one dict lookup each.
 
-    Words go through ``normalize_text`` here (lookalike letters, tone
-    placement ``hoà`` → ``hòa``): on a single word it makes the same change
-    it makes inside a document, and a corpus has few distinct words.
+    >>> codes = _TokenCodes(AccentModel())
+    >>> [codes[t] for t in ("Hà", "hà", ",", "1975")]   # id 3, Capital / lower; SEP; NUM
+    [13, 12, 0, 4]
     """
 
     def __init__(self, model: AccentModel) -> None:
@@ -107,8 +110,7 @@ class _TokenCodes(dict):
         elif not token.isalpha():
             code = NUM << 2
         else:
-            word = normalize_text(token).lower()
-            code = self._model._word_id(word) << 2 | _case_class(token)
+            code = self._model._word_id(token.lower()) << 2 | _case_class(token)
         self[token] = code
         return code
 
@@ -133,9 +135,9 @@ def _sum_duplicates(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, n
     # A stable sort of int64 is timsort: already-sorted runs merge in linear time.
     order = np.argsort(keys, kind="stable")
     keys, counts = keys[order], counts[order].astype(np.int64)
-    if len(keys) == 0:
+    starts, _ = _runs(keys)
+    if len(starts) == 0:
         return keys, counts
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     return keys[starts], np.add.reduceat(counts, starts)
 
 
@@ -194,33 +196,104 @@ class _CountTable:
 
 # -- the language model ------------------------------------------------------
 
+_SENTINEL = np.iinfo(np.int64).max  # above every code: searches need no bounds check
 
-class _Lookup:
-    """Vectorised exact-match lookup in sorted codes."""
 
-    _SENTINEL = np.iinfo(np.int64).max  # above every code: no bounds check needed
+class _FollowerIndex:
+    """The n-grams of one order grouped by (context, folded last word).
 
-    def __init__(self, keys: np.ndarray) -> None:
-        self.keys = np.r_[keys, self._SENTINEL]
+    Decoding asks: after this context, which accented words that fold to the
+    typed syllable were seen? Grouped this way the answer is one binary
+    search per context (not one per candidate word), and the followers lie
+    side by side in memory. Each search into a table of millions of codes
+    costs cache misses, so this is what keeps a query within milliseconds.
 
-    def find(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(found, index) per code; where not found the index is some other
-        entry (or one past the end), so values must be masked with ``found``."""
-        where = self.keys.searchsorted(codes)
-        return self.keys[where] == codes, where
+    A saved model numbers its words in folded order, so its n-grams are in
+    this order already and loading sorts nothing; otherwise :meth:`arrange`
+    puts per-n-gram arrays in index order.
+    """
+
+    def __init__(self, keys: np.ndarray, fold_of: np.ndarray) -> None:
+        last = keys & _ID_MASK
+        groups = keys - last
+        groups += fold_of[last]  # the last id replaced by its folded form's
+        self._permutation = None
+        if len(groups) and (groups[1:] < groups[:-1]).any():
+            self._permutation = np.argsort(groups, kind="stable")
+            groups = groups[self._permutation]
+        starts, _ = _runs(groups)
+        self._group_keys = np.append(groups[starts], _SENTINEL)
+        self._group_starts = np.append(starts, len(groups))
+        self.last = self.arrange(last)
+
+    def arrange(self, values: np.ndarray) -> np.ndarray:
+        """Values given in code order, in index order."""
+        return values if self._permutation is None else values[self._permutation]
+
+    def positions(self, code_order: np.ndarray) -> np.ndarray:
+        """Where the n-grams at ``code_order`` in code order sit in index order."""
+        if self._permutation is None:
+            return code_order
+        position = np.empty_like(self._permutation)
+        position[self._permutation] = np.arange(len(self._permutation))
+        return position[code_order]
+
+    def followers(self, contexts: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query, entry) for every n-gram whose context is ``contexts[query]``
+        and whose last word folds to ``folds[query]``."""
+        queries = (contexts << _ID_BITS) | folds
+        group = self._group_keys.searchsorted(queries)
+        hit = np.flatnonzero(self._group_keys[group] == queries)
+        start = self._group_starts[group[hit]]
+        sizes = self._group_starts[group[hit] + 1] - start
+        offsets = np.repeat(start - np.cumsum(sizes) + sizes, sizes)
+        return np.repeat(hit, sizes), offsets + np.arange(len(offsets))
 
 
 def _context_totals(
-    child_keys: np.ndarray, child_counts: np.ndarray, discount: float
+    child_keys: np.ndarray, child_counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per distinct context of sorted n-gram codes: its code, the sum of its
-    children's counts, and the sum of their discounted counts."""
+    """Per distinct context of sorted n-gram codes: its code, how many
+    children it has and the sum of their counts."""
     contexts = child_keys >> _ID_BITS
-    counts = child_counts.astype(np.float64)
-    if len(contexts) == 0:
-        return contexts, counts, counts
-    starts = np.flatnonzero(np.r_[True, contexts[1:] != contexts[:-1]])
-    return contexts[starts], np.add.reduceat(counts, starts), np.add.reduceat(counts - discount, starts)
+    starts, sizes = _runs(contexts)
+    if len(starts) == 0:
+        return contexts, sizes, sizes
+    return contexts[starts], sizes, np.add.reduceat(child_counts, starts, dtype=np.int64)
+
+
+class _PairGrid(NamedTuple):
+    """Bigram values for every (b, c) of two candidate arrays, shape (len(b), len(c))."""
+
+    prob: np.ndarray  # P(c | b)
+    rest: np.ndarray  # g(bc) when bc is the context of a trigram
+    total: np.ndarray  # n(bc), likewise
+    parent: np.ndarray  # bc is the context of at least one kept trigram
+
+
+class _Chain:
+    """The candidates of one sentence piece, framed by SEP, for batch lookups.
+
+    ``words[t]`` holds the candidate ids at position ``t`` (0, 1 and the last
+    position are SEP) and ``folds[t]`` their common folded form.
+    """
+
+    def __init__(self, slots: list[np.ndarray], fold_of: np.ndarray) -> None:
+        sep = np.array([SEP])
+        self.words = [sep, sep, *slots, sep]
+        self.sizes = np.array([len(words) for words in self.words])
+        self.folds = fold_of[[words[0] for words in self.words]]
+        position = np.repeat(np.arange(len(self.words)), self.sizes)
+        codes = (position << _ID_BITS) | np.concatenate(self.words)
+        order = np.argsort(codes)
+        self._codes = codes[order]
+        self._columns = np.concatenate([np.arange(n) for n in self.sizes])[order]
+
+    def columns(self, positions: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each word sits among the candidates of its position: (present, column)."""
+        queries = (positions << _ID_BITS) | words
+        at = np.minimum(self._codes.searchsorted(queries), len(self._codes) - 1)
+        return self._codes[at] == queries, self._columns[at]
 
 
 class _LanguageModel:
@@ -229,93 +302,102 @@ class _LanguageModel:
     P(c | a b) = (n(abc) - D) / n(ab) + g(ab) * P(c | b), where g(ab) is all
     the probability that the kept trigrams of ``ab`` leave over, so pruned
     n-grams fall back to the shorter context; the same one order down, and
-    P(c) = n(c) / N at the bottom. Per-bigram values are computed when the
-    model loads (sorted arrays, no random access); the trigram term is
-    worked out at query time, for the few hundred trigrams a query asks about.
+    P(c) = n(c) / N at the bottom. Everything per bigram is computed when the
+    model loads; trigram terms are worked out for the few a query asks about.
     """
 
     DISCOUNT = 0.8
 
-    def __init__(self, unigrams: np.ndarray, bigrams: _CountTable, trigrams: _CountTable) -> None:
+    def __init__(
+        self, unigrams: np.ndarray, bigrams: _CountTable, trigrams: _CountTable, fold_of: np.ndarray
+    ) -> None:
+        discount = self.DISCOUNT
         counts = unigrams.astype(np.float64)
         self.unigram = (np.maximum(counts, 0.5) / max(counts.sum(), 1.0)).astype(np.float32)
 
-        self.bigrams = _Lookup(bigrams.keys)
-        first, second = _unpack(bigrams.keys, 2)
-        words, totals, kept = _context_totals(bigrams.keys, bigrams.counts, self.DISCOUNT)
+        # g(b) for every word, and P(c | b) for every kept bigram.
+        words, children, totals = _context_totals(bigrams.keys, bigrams.counts)
         word_total = np.maximum(counts, 1.0)
         word_total[words] = np.maximum(word_total[words], totals)
-        self.bigram_rest = np.ones(len(counts), np.float32)
-        self.bigram_rest[words] = np.clip(1.0 - kept / word_total[words], 1e-6, 1.0)
-        self.bigram = np.r_[
-            (bigrams.counts - self.DISCOUNT) / word_total[first]
-            + self.bigram_rest[first] * self.unigram[second],
-            0.0,  # padding entry for "not found"
-        ].astype(np.float32)
+        self.word_rest = np.ones(len(counts), np.float32)
+        left_over = 1.0 - (totals - discount * children) / word_total[words]
+        self.word_rest[words] = np.clip(left_over, 1e-6, 1.0)
+        self.bigrams = _FollowerIndex(bigrams.keys, fold_of)
+        first, second = self.bigrams.arrange(bigrams.keys) >> _ID_BITS, self.bigrams.last
+        prob = self.bigrams.arrange(bigrams.counts) - np.float32(discount)
+        prob /= word_total[first].astype(np.float32)
+        prob += self.word_rest[first] * self.unigram[second]
 
-        # As the context of trigrams, each bigram needs its total and its g(ab).
-        self.trigrams = _Lookup(trigrams.keys)
-        self.trigram_counts = np.r_[trigrams.counts, 0].astype(np.float32)
-        pairs, totals, kept = _context_totals(trigrams.keys, trigrams.counts, self.DISCOUNT)
-        found, at = self.bigrams.find(pairs)
-        self.pair_total = np.ones(len(bigrams.keys) + 1, np.float32)
-        self.pair_rest = np.ones(len(bigrams.keys) + 1, np.float32)
-        pair_totals = np.maximum(np.where(found, bigrams.counts[at], 0), totals)
-        self.pair_total[at[found]] = pair_totals[found]
-        self.pair_parent = np.zeros(len(bigrams.keys) + 1, bool)
-        self.pair_parent[at[found]] = True
-        self.pair_rest[at[found]] = np.clip(1.0 - kept / pair_totals, 1e-6, 1.0)[found]
+        # n(ab) and g(ab) for every bigram that is the context of trigrams.
+        pairs, children, totals = _context_totals(trigrams.keys, trigrams.counts)
+        at = np.minimum(bigrams.keys.searchsorted(pairs), max(len(bigrams.keys) - 1, 0))
+        found = bigrams.keys[at] == pairs if len(bigrams.keys) else np.zeros(0, bool)
+        at, totals, children = at[found], totals[found], children[found]
+        where = self.bigrams.positions(at)
+        total = np.ones(len(bigrams.keys), np.float32)
+        total[where] = np.maximum(bigrams.counts[at], totals)
+        rest = np.ones(len(bigrams.keys), np.float32)
+        rest[where] = np.clip(1.0 - (totals - discount * children) / total[where], 1e-6, 1.0)
+        parent = np.zeros(len(bigrams.keys), bool)
+        parent[where] = True
+        self.pair_values = _PairGrid(prob, rest, total, parent)
 
-    def pair_values(self, chain: list[np.ndarray]) -> list[_PairValues]:
-        """The bigram values of each two neighbouring candidate arrays of
-        ``chain``, each of shape (len(b), len(c)); one lookup for the chain."""
-        codes = [_pack(b[:, None], c[None, :]) for b, c in zip(chain, chain[1:])]
-        found, at = self.bigrams.find(np.concatenate([code.ravel() for code in codes]))
-        at = np.where(found, at, len(self.bigram) - 1)  # the padding entry
-        probs, rests, totals = self.bigram[at], self.pair_rest[at], self.pair_total[at]
-        parents = self.pair_parent[at]
-        values, start = [], 0
-        for b, c, code in zip(chain, chain[1:], codes):
-            end, shape = start + code.size, code.shape
-            backoff = (self.bigram_rest[b][:, None] * self.unigram[c][None, :]).ravel()
-            prob = np.where(found[start:end], probs[start:end], backoff)
-            values.append(_PairValues(
-                prob.reshape(shape), found[start:end].reshape(shape), parents[start:end].reshape(shape),
-                rests[start:end].reshape(shape), totals[start:end].reshape(shape),
-            ))
-            start = end
-        return values
+        self.trigrams = _FollowerIndex(trigrams.keys, fold_of)
+        self.trigram_counts = self.trigrams.arrange(trigrams.counts).astype(np.float32)
 
-    def trigram_scores(
-        self, a: np.ndarray, b: np.ndarray, c: np.ndarray, ab: _PairValues, bc: _PairValues
-    ) -> np.ndarray:
-        """log P(c | a b) for every combination, shape (len(a), len(b), len(c)),
-        given the :meth:`pair_values` of (a, b) and (b, c) for these words."""
-        # Only look up trigrams that can exist: both their bigrams were seen
-        # and ab heads some trigram. Most combinations fail this, and each
-        # lookup in the big sorted array costs a cache miss or two.
-        possible = np.flatnonzero(ab.parent[:, :, None] & bc.found[None, :, :])
-        counts = np.full((len(a), len(b), len(c)), self.DISCOUNT, np.float32)
-        if len(possible):
-            i, j, k = np.unravel_index(possible, counts.shape)
-            found, at = self.trigrams.find(_pack(a[i], b[j], c[k]))
-            counts.flat[possible] = np.where(found, self.trigram_counts[at], self.DISCOUNT)
-        own = (counts - self.DISCOUNT) / ab.total[:, :, None]
-        return np.log(own + ab.rest[:, :, None] * bc.prob[None])
+    def pair_grids(self, chain: _Chain) -> list[_PairGrid]:
+        """``grids[t]`` holds the bigram values of (position t - 1, position t)."""
+        sizes = chain.sizes
+        target = np.repeat(np.arange(1, len(sizes)), sizes[:-1])
+        row = np.concatenate([np.arange(n) for n in sizes[:-1]])
+        query, entry = self.bigrams.followers(np.concatenate(chain.words[:-1]), chain.folds[target])
+        present, column = chain.columns(target[query], self.bigrams.last[entry])
+        query, entry = query[present], entry[present]
+        starts = np.r_[0, np.cumsum(sizes[:-1] * sizes[1:])]  # of each grid, from t = 1
+        cells = starts[target[query] - 1] + row[query] * sizes[target[query]] + column[present]
 
+        prob = np.concatenate([
+            np.outer(self.word_rest[b], self.unigram[c]).ravel()
+            for b, c in zip(chain.words, chain.words[1:])
+        ])
+        rest, total = np.ones(starts[-1], np.float32), np.ones(starts[-1], np.float32)
+        parent = np.zeros(starts[-1], bool)
+        for values, seen in zip((prob, rest, total, parent), self.pair_values):
+            values[cells] = seen[entry]
+        grids = [_PairGrid(prob[:0], rest[:0], total[:0], parent[:0])]  # no pair ends at 0
+        for t in range(1, len(sizes)):
+            cut = slice(starts[t - 1], starts[t])
+            shape = (sizes[t - 1], sizes[t])
+            grids.append(_PairGrid(*(v[cut].reshape(shape) for v in (prob, rest, total, parent))))
+        return grids
 
-class _PairValues(NamedTuple):
-    """Bigram values for a grid of (b, c) candidates, as the decoder needs them."""
+    def trigram_scores(self, chain: _Chain, grids: list[_PairGrid]) -> list[np.ndarray]:
+        """``scores[t]``: log P(position t | t - 2, t - 1) for every candidate
+        triple, shape (sizes[t - 2], sizes[t - 1], sizes[t]); from t = 2."""
+        sizes = chain.sizes
+        starts = np.r_[0, np.cumsum(sizes[:-2] * sizes[1:-1] * sizes[2:])]  # from t = 2
+        contexts, targets, bases = [], [], []
+        for t in range(2, len(sizes)):
+            # Only contexts that head some trigram can have one.
+            parents = np.flatnonzero(grids[t - 1].parent)
+            a, b = np.divmod(parents, sizes[t - 1])
+            contexts.append(_pack(chain.words[t - 2][a], chain.words[t - 1][b]))
+            targets.append(np.full(len(parents), t))
+            bases.append(starts[t - 2] + parents * sizes[t])
+        target = np.concatenate(targets)
+        query, entry = self.trigrams.followers(np.concatenate(contexts), chain.folds[target])
+        present, column = chain.columns(target[query], self.trigrams.last[entry])
+        counts = np.full(starts[-1], self.DISCOUNT, np.float32)
+        cells = np.concatenate(bases)[query[present]] + column[present]
+        counts[cells] = self.trigram_counts[entry[present]]
 
-    prob: np.ndarray  # P(c | b)
-    found: np.ndarray  # bc was seen
-    parent: np.ndarray  # bc heads at least one kept trigram
-    rest: np.ndarray  # g(bc) as a trigram context
-    total: np.ndarray  # n(bc) as a trigram context
-
-    def rows(self, kept_rows: np.ndarray, kept_columns: np.ndarray | None = None) -> _PairValues:
-        where = np.ix_(kept_rows, kept_columns) if kept_columns is not None else kept_rows
-        return _PairValues(*(values[where] for values in self))
+        scores = [counts[:0], counts[:0]]
+        for t in range(2, len(sizes)):
+            own = counts[starts[t - 2] : starts[t - 1]].reshape(sizes[t - 2], sizes[t - 1], sizes[t])
+            ab, bc = grids[t - 1], grids[t]
+            own = (own - self.DISCOUNT) / ab.total[:, :, None]
+            scores.append(np.log(own + ab.rest[:, :, None] * bc.prob[None]))
+        return scores
 
 
 # -- the decoder -------------------------------------------------------------
@@ -334,31 +416,45 @@ class _Decoder:
 
     MAX_CANDIDATES = 16  # per folded syllable, most frequent first
     MIN_SHARE = 0.001  # of the most frequent candidate: drops typos
-    BEAM_WIDTH = 6  # candidates kept alive per slot during the search
-    BEAM = 12.0  # … and only those within this log-probability of the best
     CASE_WEIGHT = 1.0
 
     def __init__(self, model: AccentModel) -> None:
-        self.language = _LanguageModel(model._unigrams, model._bigrams, model._trigrams)
         self.words = model._words
         self.ids = model._ids
-        self.candidates = self._candidate_table(model._words, model._unigrams)
+        self._index_folded_forms(model._words, model._unigrams)
+        self.language = _LanguageModel(model._unigrams, model._bigrams, model._trigrams, self.fold_of)
         # log P(typed lower | word), log P(typed Capitalised | word) inside a
         # sentence piece, add-one smoothed.
         cased = model._cased.astype(np.float64) + 1.0
         self.case = np.log(cased / cased.sum(axis=1, keepdims=True)).astype(np.float32)
 
-    def _candidate_table(self, words: list[str], counts: np.ndarray) -> dict[str, np.ndarray]:
-        groups: dict[str, list[int]] = {}
-        for word_id in np.flatnonzero(counts > 0):
-            if word_id >= len(_RESERVED):
-                groups.setdefault(fold_text(words[word_id]), []).append(int(word_id))
-        table = {}
-        for folded, ids in groups.items():
-            ids.sort(key=lambda i: -counts[i])
-            floor = counts[ids[0]] * self.MIN_SHARE
-            table[folded] = np.array([i for i in ids[: self.MAX_CANDIDATES] if counts[i] >= floor])
-        return table
+    def _index_folded_forms(self, words: list[str], counts: np.ndarray) -> None:
+        """Number the folded forms (by their first word) and list, for each,
+        the candidates a typed syllable may stand for, most frequent first."""
+        self.fold_ids: dict[str, int] = {}
+        self.fold_of = np.array(
+            [self.fold_ids.setdefault(_folded(word), i) for i, word in enumerate(words)], np.int64
+        )
+        ids = np.flatnonzero(counts > 0)
+        ids = ids[ids >= len(_RESERVED)]
+        ids = ids[np.lexsort((-counts[ids], self.fold_of[ids]))]
+        starts, sizes = _runs(self.fold_of[ids])
+        rank = np.arange(len(ids)) - np.repeat(starts, sizes)
+        floor = np.repeat(counts[ids[starts]], sizes) * self.MIN_SHARE
+        self._candidates = ids[(rank < self.MAX_CANDIDATES) & (counts[ids] >= floor)]
+        starts, sizes = _runs(self.fold_of[self._candidates])
+        self._first_candidate = np.zeros(len(words), np.intp)
+        self._first_candidate[self.fold_of[self._candidates[starts]]] = starts
+        self._candidate_count = np.zeros(len(words), np.intp)
+        self._candidate_count[self.fold_of[self._candidates[starts]]] = sizes
+
+    def candidates(self, folded: str) -> np.ndarray | None:
+        """The word ids a syllable typed as ``folded`` may stand for."""
+        fold = self.fold_ids.get(folded)
+        if fold is None or not self._candidate_count[fold]:
+            return None
+        first = self._first_candidate[fold]
+        return self._candidates[first : first + self._candidate_count[fold]]
 
     def slot(self, match: re.Match[str]) -> _Slot:
         token = match.group()
@@ -367,8 +463,9 @@ class _Decoder:
             return _Slot(match, np.array([NUM]), False)
         if has_diacritics(token):  # the user chose these accents: keep them
             return _Slot(match, np.array([self.ids.get(lowered, UNK)]), False)
-        if lowered in self.candidates:
-            return _Slot(match, self.candidates[lowered], True)
+        candidates = self.candidates(lowered)  # without diacritics, lowered is folded
+        if candidates is not None:
+            return _Slot(match, candidates, True)
         return _Slot(match, np.array([UNK]), False)
 
     def case_clues(self, piece: list[_Slot], use_case: bool) -> list[np.ndarray | None]:
@@ -385,43 +482,28 @@ class _Decoder:
     def best_path(self, slots: list[np.ndarray], clues: list[np.ndarray | None]) -> list[int]:
         """Viterbi over one sentence piece; the chosen candidate index per slot.
 
-        The state is the pair (previous word, current word). After each slot
-        only the ``BEAM_WIDTH`` best candidates stay alive, which keeps a
-        query at a few hundred trigram lookups per word.
+        The state is the pair (previous word, current word). All n-gram
+        lookups for the piece are made up front in two batches, so the search
+        itself is a few array operations per word.
         """
-        sep = np.array([SEP])
-        chain = [sep, sep, *slots, sep]
-        pairs = self.language.pair_values(chain)  # pairs[t] is (chain[t], chain[t + 1])
-        alive = [np.zeros(1, np.intp), np.zeros(1, np.intp)]  # per chain position
-        scores = np.zeros((1, 1), np.float32)  # over the alive (t - 2, t - 1)
-        pointers: list[np.ndarray] = []
-        for t in range(2, len(chain)):
-            before, last = alive[t - 2], alive[t - 1]
-            step = scores[:, :, None] + self.language.trigram_scores(
-                chain[t - 2][before], chain[t - 1][last], chain[t],
-                pairs[t - 2].rows(before, last), pairs[t - 1].rows(last),
-            )
-            came_from, scores = step.argmax(axis=0), step.max(axis=0)
-            clue = clues[t - 2] if t - 2 < len(clues) else None
-            if clue is not None:
-                scores = scores + clue[None, :]
-            kept = self._alive(scores.max(axis=0))
-            scores, came_from = scores[:, kept], came_from[:, kept]
-            alive.append(kept)
-            pointers.append(came_from)
-        # Walk back from the closing SEP: pointers[i] belongs to chain[i + 2].
+        chain = _Chain(slots, self.fold_of)
+        language = self.language
+        trigram_scores = language.trigram_scores(chain, language.pair_grids(chain))
+        scores = np.zeros((1, 1), np.float32)  # over (position t - 2, t - 1)
+        pointers = []
+        for t in range(2, len(chain.words)):
+            step = scores[:, :, None] + trigram_scores[t]
+            pointers.append(step.argmax(axis=0))
+            scores = step.max(axis=0)
+            if t - 2 < len(clues) and clues[t - 2] is not None:
+                scores = scores + clues[t - 2][None, :]
+        # Walk back from the closing SEP; pointers[t - 2] belongs to position t.
         chosen: list[int] = []
         previous, current = int(scores[:, 0].argmax()), 0
-        for t in range(len(chain) - 1, 2, -1):
-            chosen.append(int(alive[t - 1][previous]))
+        for t in range(len(chain.words) - 1, 2, -1):
+            chosen.append(previous)
             previous, current = int(pointers[t - 2][previous, current]), previous
         return chosen[::-1]
-
-    def _alive(self, best: np.ndarray) -> np.ndarray:
-        if len(best) <= 1:
-            return np.arange(len(best))
-        order = np.argsort(-best)[: self.BEAM_WIDTH]
-        return order[best[order] >= best[order[0]] - self.BEAM]
 
 
 def _case_is_informative(tokens: list[str]) -> bool:
@@ -440,6 +522,8 @@ def _case_is_informative(tokens: list[str]) -> bool:
 
 _FORMAT = "vn_search.accent-model"
 _VERSION = 1
+_MAX_PIECE = 40  # words decoded together; a headline has 10 to 20
+_MAX_UNPACKED_BYTES = 4 << 30  # the corpus C model unpacks to 53 MB
 
 
 class AccentModel:
@@ -455,11 +539,11 @@ class AccentModel:
     loaded, trained further and saved again keeps only what is frequent.
     """
 
-    #: Trigrams and words seen fewer times than this are not saved. Every
-    #: bigram is kept: they are few and worth a few tenths of a percent.
+    #: n-grams seen fewer times than this are not saved, nor are words no
+    #: saved n-gram needs. Trigrams seen once are two thirds of all trigrams
+    #: and worth 0.1% accuracy; bigrams seen once are few and worth 0.2%.
     MIN_TRIGRAM_COUNT = 2
     MIN_BIGRAM_COUNT = 1
-    MIN_WORD_COUNT = 2
     _FLUSH_TOKENS = 1 << 21
 
     def __init__(self) -> None:
@@ -477,16 +561,9 @@ class AccentModel:
 
     def add_text(self, text: str) -> None:
         """Learn from one accented text: a title, a summary or a whole body."""
+        text = normalize_text(text)  # queries get the same, so hoà and hòa meet
         if not text:
             return
-        # NFC keeps combining marks from splitting words; the rest of
-        # normalize_text is applied per distinct word by _TokenCodes, which
-        # is the same result as the full pass at a tenth of the cost. Text
-        # with invisible or control characters takes the full pass, because
-        # removing those can join two pieces into one word.
-        text = unicodedata.normalize("NFC", text)
-        if not text.replace("\n", " ").isprintable():
-            text = normalize_text(text)
         self._pending.append(SEP)
         self._pending.extend(map(self._token_codes.__getitem__, _TRAIN_TOKEN.findall(text)))
         self._pending.append(SEP)
@@ -505,7 +582,8 @@ class AccentModel:
         np.add.at(self._unigrams, new_ids, other._unigrams)
         self._cased = _grown(self._cased, size)
         np.add.at(self._cased, new_ids, other._cased)
-        for mine, theirs, order in ((self._bigrams, other._bigrams, 2), (self._trigrams, other._trigrams, 3)):
+        pairs = ((self._bigrams, other._bigrams, 2), (self._trigrams, other._trigrams, 3))
+        for mine, theirs, order in pairs:
             renumbered = theirs.renumbered(new_ids, order)
             mine.add_counts(renumbered.keys, renumbered.counts)
         self._decoder = None
@@ -545,7 +623,10 @@ class AccentModel:
     # ---- comparing and pickling (workers send counts, not caches)
 
     def __eq__(self, other: object) -> bool:
-        """Same counts for the same words, whatever ids they have."""
+        """Same counts for the same words, whatever ids they have.
+
+        Meant for tests and checks: it lists every n-gram of both models.
+        """
         if not isinstance(other, AccentModel):
             return NotImplemented
         return self._counts_by_word() == other._counts_by_word()
@@ -568,20 +649,22 @@ class AccentModel:
         return result
 
     def __getstate__(self) -> dict:
+        """Exact counts as plain arrays: what a worker process sends back."""
         self._flush()
         return {
             "words": self._words,
             "unigrams": self._unigrams,
             "cased": self._cased,
-            "bigrams": (self._bigrams.keys, self._bigrams.counts),
-            "trigrams": (self._trigrams.keys, self._trigrams.counts),
+            "bigrams": (self._bigrams.keys, _narrow(self._bigrams.counts)),
+            "trigrams": (self._trigrams.keys, _narrow(self._trigrams.counts)),
         }
 
     def __setstate__(self, state: dict) -> None:
         self.__init__()
         self._adopt(
             state["words"], state["unigrams"], state["cased"],
-            _CountTable(*state["bigrams"]), _CountTable(*state["trigrams"]),
+            *(_CountTable(keys, counts.astype(np.int64))
+              for keys, counts in (state["bigrams"], state["trigrams"])),
         )
 
     def _adopt(self, words: list[str], unigrams: np.ndarray, cased: np.ndarray,
@@ -604,13 +687,15 @@ class AccentModel:
         self._flush()
         bigrams = self._bigrams.pruned(self.MIN_BIGRAM_COUNT)
         trigrams = self._trigrams.pruned(self.MIN_TRIGRAM_COUNT)
-        # Keep frequent words and those a kept n-gram needs, renumbered densely.
-        needed = self._unigrams >= self.MIN_WORD_COUNT
+        # Keep the words the kept n-grams need, numbered densely in folded
+        # order: then sorted codes are also in the decoder's index order.
+        needed = np.zeros(len(self._words), bool)
         needed[: len(_RESERVED)] = True
         for table, order in ((bigrams, 2), (trigrams, 3)):
             for part in _unpack(table.keys, order):
                 needed[part] = True
         kept = np.flatnonzero(needed)
+        kept = np.r_[kept[: len(_RESERVED)], sorted(kept[len(_RESERVED) :], key=self._folded_order)]
         new_ids = np.full(len(self._words), UNK, np.int64)
         new_ids[kept] = np.arange(len(kept))
         arrays = {
@@ -628,25 +713,38 @@ class AccentModel:
         with open(path, "wb") as out:
             np.savez_compressed(out, **arrays)
 
+    def _folded_order(self, word_id: int) -> tuple[str, str]:
+        word = self._words[word_id]
+        return _folded(word), word
+
     @classmethod
     def load(cls, path: str | PathLike[str]) -> AccentModel:
-        """Read a model written by :meth:`save`; it can be trained further."""
+        """Read a model written by :meth:`save`; it can be trained further.
+
+        Raises ValueError naming the file when it is not such a model (or was
+        truncated or altered), FileNotFoundError when there is no file.
+        """
         try:
             with np.load(path, allow_pickle=False) as stored:
+                unpacked = sum(member.file_size for member in stored.zip.infolist())
+                if unpacked > _MAX_UNPACKED_BYTES:  # a zip bomb, not a model
+                    raise ValueError(f"{unpacked:,} bytes once unpacked, more than any model")
                 header = json.loads(stored["header"].tobytes().decode("utf-8"))
                 if header.get("format") != _FORMAT or header.get("version") != _VERSION:
                     raise ValueError(f"expected {_FORMAT} version {_VERSION}, found {header!r}")
                 words = stored["words"].tobytes().decode("utf-8").split("\n")
-                unigrams = stored["unigrams"].astype(np.int64)
-                cased = stored["cased"].astype(np.int64)
-                tables = [
-                    _CountTable(
-                        np.cumsum(stored[f"{name}_steps"], dtype=np.uint64).astype(np.int64),
-                        stored[f"{name}_counts"].astype(np.int64),
-                    )
-                    for name in ("bigrams", "trigrams")
-                ]
-        except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile) as error:
+                unigrams = _stored(stored, "unigrams", np.uint32).astype(np.int64)
+                cased = _stored(stored, "cased", np.uint32).astype(np.int64)
+                tables = []
+                for name in ("bigrams", "trigrams"):
+                    keys = _stored(stored, f"{name}_steps", np.uint64)
+                    np.cumsum(keys, out=keys)  # in place: the model is tens of MB
+                    counts = _stored(stored, f"{name}_counts", np.uint32)
+                    tables.append(_CountTable(keys.view(np.int64), counts))
+        except (FileNotFoundError, PermissionError, IsADirectoryError):
+            raise  # no model there: not the same as a broken one
+        except (OSError, EOFError, KeyError, TypeError, ValueError, AttributeError,
+                zipfile.BadZipFile, zlib.error) as error:
             raise ValueError(f"{path}: not a readable accent model ({error})") from error
         _check_stored(path, words, unigrams, cased, tables)
         model = cls()
@@ -684,7 +782,10 @@ class AccentModel:
         use_case = _case_is_informative([slot.match.group() for slot in slots])
         parts, cursor = [], 0
         for piece in _pieces(typed, slots):
-            choices = decoder.best_path([s.candidates for s in piece], decoder.case_clues(piece, use_case))
+            if not any(slot.plain for slot in piece):
+                continue  # nothing to choose: all accented, numbers or unknown
+            clues = decoder.case_clues(piece, use_case)
+            choices = decoder.best_path([slot.candidates for slot in piece], clues)
             for slot, choice in zip(piece, choices):
                 if slot.plain:
                     word = decoder.words[slot.candidates[choice]]
@@ -701,11 +802,14 @@ class AccentModel:
 
 
 def _pieces(typed: str, slots: list[_Slot]) -> list[list[_Slot]]:
-    """Split the words of a query where punctuation stands between them."""
+    """Split the words of a query where punctuation stands between them, and
+    every ``_MAX_PIECE`` words, so that a pasted page costs time in proportion
+    to its length and no more memory than a sentence."""
     pieces: list[list[_Slot]] = []
     previous_end = None
     for slot in slots:
-        if previous_end is None or typed[previous_end : slot.match.start()].strip():
+        gap = typed[previous_end : slot.match.start()] if previous_end is not None else "start"
+        if gap.strip() or len(pieces[-1]) >= _MAX_PIECE:
             pieces.append([])
         pieces[-1].append(slot)
         previous_end = slot.match.end()
@@ -715,8 +819,8 @@ def _pieces(typed: str, slots: list[_Slot]) -> list[list[_Slot]]:
 def _check_stored(path: object, words: list[str], unigrams: np.ndarray, cased: np.ndarray,
                   tables: list[_CountTable]) -> None:
     """Refuse a file whose arrays do not fit together (truncated, tampered)."""
-    if words[: len(_RESERVED)] != list(_RESERVED):
-        raise ValueError(f"{path}: expected the reserved words {_RESERVED} first")
+    if words[: len(_RESERVED)] != list(_RESERVED) or len(set(words)) != len(words):
+        raise ValueError(f"{path}: expected the reserved words {_RESERVED} first, then distinct words")
     if not len(words) == len(unigrams) == len(cased) or cased.ndim != 2 or cased.shape[1] != 2:
         raise ValueError(f"{path}: {len(words)} words but {len(unigrams)} counts, cased {cased.shape}")
     for table, order in zip(tables, (2, 3)):
@@ -725,10 +829,42 @@ def _check_stored(path: object, words: list[str], unigrams: np.ndarray, cased: n
             raise ValueError(f"{path}: {order}-gram codes and counts differ in length")
         if len(keys) and (
             keys[0] < 0 or (keys[1:] <= keys[:-1]).any()
-            or (keys >> (_ID_BITS * order)).any()
-            or max(int(part.max()) for part in _unpack(keys, order)) >= len(words)
+            or keys[-1] >> (_ID_BITS * (order - 1)) >= len(words)  # sorted: the largest first id
+            or _largest_later_id(keys, order) >= len(words)
         ):
             raise ValueError(f"{path}: {order}-gram codes are unsorted or name unknown words")
+
+
+def _largest_later_id(keys: np.ndarray, order: int) -> int:
+    """The largest word id in any position but the first of packed n-grams."""
+    ids = np.empty_like(keys)  # one scratch array, however many positions
+    largest = 0
+    for position in range(1, order):
+        np.right_shift(keys, _ID_BITS * (order - 1 - position), out=ids)
+        np.bitwise_and(ids, _ID_MASK, out=ids)
+        largest = max(largest, int(ids.max()))
+    return largest
+
+
+def _stored(stored: np.lib.npyio.NpzFile, name: str, dtype: type) -> np.ndarray:
+    values = stored[name]
+    if values.dtype != dtype or values.ndim != (2 if name == "cased" else 1):
+        expected = np.dtype(dtype).name
+        raise ValueError(f"expected {name} as {expected}, found {values.dtype} {values.shape}")
+    return values
+
+
+def _folded(word: str) -> str:
+    """``fold_text`` of a stored word, skipping the call for plain ASCII."""
+    return word if word.isascii() else fold_text(word)  # stored words are lowercase
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal neighbours in ``values``."""
+    if len(values) == 0:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return starts, np.diff(np.append(starts, len(values)))
 
 
 def _grown(counts: np.ndarray, size: int) -> np.ndarray:
@@ -738,6 +874,11 @@ def _grown(counts: np.ndarray, size: int) -> np.ndarray:
     grown = np.zeros((size, *counts.shape[1:]), counts.dtype)
     grown[: len(counts)] = counts
     return grown
+
+
+def _narrow(counts: np.ndarray) -> np.ndarray:
+    """``counts`` as uint32 when they fit (they always do below 4 billion)."""
+    return counts.astype(np.uint32) if not len(counts) or counts.max() < 1 << 32 else counts
 
 
 def _utf8(text: str) -> np.ndarray:

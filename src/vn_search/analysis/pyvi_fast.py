@@ -5,28 +5,24 @@
     >>> tokenize_words("Cán bộ luân chuyển")
     ['Cán_bộ', 'luân_chuyển']
 
-The output is byte-for-byte that of ``pyvi.ViTokenizer.tokenize``: same
-syllable regex, same CRF model (loaded from the installed ``pyvi`` package),
-same features, same gluing rules. Only the work around the model is cheaper:
+The output is that of ``pyvi.ViTokenizer.tokenize``, character for
+character: same syllable regex, same CRF weights (read from the model file
+inside the installed ``pyvi`` package), same features, same gluing rules.
+What changes is the work around the model:
 
-* pyvi builds a dict of 15 features per syllable and lets python-crfsuite
-  turn each dict into attributes. Here each distinct syllable's own
-  attributes (``word.lower():x``, ``-1:word.lower():x``, ``word.istitle()``,
-  ...) are computed once and cached, and every item is handed to the tagger
-  as a plain list of attribute names.
-* A feature whose value is ``False`` reaches crfsuite as weight 0.0, which
-  adds ``0.0 * w`` to each label score, so leaving it out changes nothing;
-  every other feature (``bias: 1.0``, ``True``, string values) has weight
-  1.0, which is what a bare attribute name gets. Attributes the model does
-  not know (``word.lower():`` of a rare word) are dropped by crfsuite
-  itself; dropping them first saves converting and looking them up.
-  Attributes keep pyvi's order so even the floating-point sums are the same.
-* Bigram/trigram dictionary checks are done once per pair/triple instead of
-  twice (once for each side), on tuples of lowercased syllables.
+* pyvi builds a dict of up to 15 features per syllable, python-crfsuite
+  turns each into C++ strings and crfsuite looks every one up in its
+  attribute dictionary. Here each distinct syllable is looked up once: its
+  own features are summed into a score per label, and the weights it lends
+  its neighbours (``-1:word.lower():x``, ``+1:word.istitle()``...) are kept.
+* A sentence's label scores are then those sums plus the neighbours'
+  weights, added one by one in pyvi's feature order, so every float
+  addition is the one crfsuite makes; Viterbi is crfsuite's, tie-breaking
+  included. With two labels that is a few lines of Python.
+* A bigram/trigram is looked up once, not once from each end.
 * Whole lines are cached (LRU): bylines, captions and boilerplate recur.
 
-pycrfsuite taggers are not thread-safe, so each thread opens its own tagger
-on the one shared in-memory copy of the model.
+Nothing is mutable after loading, so threads can share everything.
 """
 
 from __future__ import annotations
@@ -35,7 +31,7 @@ import os
 import pickle
 import re
 import string
-import tempfile
+import struct
 import threading
 import unicodedata
 import warnings
@@ -43,14 +39,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-import pycrfsuite
-
 __all__ = ["tokenize", "tokenize_words", "syllabify", "clear_caches"]
 
-LINE_CACHE_SIZE = 16_384
-# Distinct syllables seen in news are a few tens of thousands (case variants,
-# names, numbers included); past this the table is simply rebuilt.
-_MAX_SEEN_SYLLABLES = 100_000
+LINE_CACHE_SIZE = 4096
+# Lines that recur (bylines, captions, boilerplate) are short; long ones
+# almost never repeat and would only push the short ones out of the cache.
+_MAX_CACHED_LINE = 256
+# Distinct syllables in news run to tens of thousands (names, numbers, case
+# variants); past this the table is simply rebuilt.
+_MAX_SEEN_SYLLABLES = 50_000
 
 # pyvi's `sylabelize` pattern, piece for piece and in the same order (the
 # order decides which alternative wins). Raw strings: pyvi's plain strings
@@ -69,13 +66,6 @@ _SYLLABLE = re.compile(
     + ")"
 )
 
-# The dictionary features an item gets from the pair/triple ending at it
-# (before) or starting at it (after), indexed by 2 * in_bigrams + in_trigrams.
-_BEFORE_FLAGS = ((), (b"-2:word.tri_gram()",), (b"-1:word.bi_gram()",),
-                 (b"-1:word.bi_gram()", b"-2:word.tri_gram()"))
-_AFTER_FLAGS = ((), (b"+2:word.tri_gram()",), (b"+1:word.bi_gram()",),
-                (b"+1:word.bi_gram()", b"+2:word.tri_gram()"))
-
 
 def syllabify(text: str) -> tuple[str, list[str]]:
     """pyvi's ``sylabelize``: NFC text and its syllables/punctuation tokens.
@@ -89,10 +79,14 @@ def syllabify(text: str) -> tuple[str, list[str]]:
 
 # --- the model --------------------------------------------------------------
 
+# A weight pair is (weight for label B_W, weight for label I_W).
+_Weights = tuple[float, float]
+_NO_WEIGHT: _Weights = (0.0, 0.0)
+
 
 class _PyviModel(NamedTuple):
-    crf_bytes: bytes  # crfsuite model; taggers read it in place, keep it alive
-    attributes: frozenset[bytes]  # every attribute name the model has weights for
+    state: dict[bytes, _Weights]  # attribute name -> weights
+    transition: tuple[float, float, float, float]  # B->B, B->I, I->B, I->I
     bigrams: frozenset[tuple[str, str]]
     trigrams: frozenset[tuple[str, str, str]]
 
@@ -106,38 +100,84 @@ def _pyvi_models_dir() -> Path:
     return Path(pyvi.__file__).parent / "models"
 
 
+class _Opaque:
+    """Stands in for every class named in pyvi's pickle, keeping its state."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):
+        self.state = state
+
+
+class _StateOnlyUnpickler(pickle.Unpickler):
+    # Rebuilding the real sklearn_crfsuite.CRF would import scikit-learn
+    # (over a second) and write the model to a temp file, only for us to
+    # read its bytes back; and no class code runs from the pickle this way.
+    def find_class(self, module: str, name: str):
+        if (module, name) == ("_codecs", "encode"):  # protocol 2 stores bytes this way
+            return super().find_class(module, name)
+        return _Opaque
+
+
 def _read_crf_bytes(pickle_path: Path) -> bytes:
-    """The crfsuite model inside pyvi's pickled sklearn_crfsuite.CRF."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with open(pickle_path, "rb") as fin:
-            crf = pickle.load(fin)
-    # Unpickling writes the model to a temp file, removed with the object.
-    return Path(crf.modelfile.name).read_bytes()
+    """The crfsuite model file held inside pyvi's pickled CRF object."""
+    with open(pickle_path, "rb") as fin:
+        crf = _StateOnlyUnpickler(fin).load()
+    try:
+        # sklearn_crfsuite's FileResource pickles its file's content under this key.
+        return crf.state["modelfile"].state["__FILE_RESOURCE_DATA__"]
+    except (AttributeError, KeyError, TypeError):
+        raise ValueError(
+            f"{pickle_path}: expected a pickled sklearn_crfsuite CRF holding its model file"
+        ) from None
 
 
-def _read_attribute_names(crf_bytes: bytes) -> frozenset[bytes]:
-    """The model's attribute names, from crfsuite's own text dump.
+def _cqdb_strings(model: bytes, offset: int) -> list[bytes]:
+    """The strings of a crfsuite string table (CQDB), in id order.
 
-    Dump lines read ``   42: word.lower():hà``; a few names end in a newline
-    (the ``\n`` syllable), so entries are split on the numbering and the
-    numbers must run 0, 1, 2, ... for the parse to be trusted.
+    Its header ends with the size and offset of an array giving, for each
+    id, where its record sits: (id, size including the NUL, string).
     """
-    tagger = pycrfsuite.Tagger()
-    tagger.open_inmemory(crf_bytes)
-    with tempfile.TemporaryDirectory() as tmp:
-        dump_path = Path(tmp) / "model.txt"
-        tagger.dump(str(dump_path))
-        dump = dump_path.read_bytes()
-    header = b"\nATTRIBUTES = {\n"
-    start = dump.index(header) + len(header)
-    section = dump[start : dump.index(b"\n}\n", start)]
-    parts = re.split(rb"(?:^|\n) *(\d+): ", section)
-    numbers, names = parts[1::2], parts[2::2]
-    declared = int(re.search(rb"num_attrs: (\d+)", dump).group(1))
-    if [int(n) for n in numbers] != list(range(declared)):
-        raise ValueError(f"pyvi model dump: cannot read its {declared} attribute names")
-    return frozenset(names)
+    magic, _, _, _, count, array_at = struct.unpack_from("<4s5I", model, offset)
+    if magic != b"CQDB":
+        raise ValueError(f"pyvi CRF model: no string table at byte {offset}")
+    array = model[offset + array_at : offset + array_at + 4 * count]
+    strings = []
+    for ident, (record_at,) in enumerate(struct.iter_unpack("<I", array)):
+        record_id, size = struct.unpack_from("<2I", model, offset + record_at)
+        if record_id != ident:
+            raise ValueError(f"pyvi CRF model: string {ident} is stored as {record_id}")
+        start = offset + record_at + 8
+        strings.append(model[start : start + size - 1])
+    return strings
+
+
+def _read_crfsuite_weights(model: bytes):
+    """State weights by attribute name, and the 2x2 transition weights.
+
+    The layout is crfsuite's ``crf1d_model.c``: a header of offsets, a
+    feature table of (type, source, label, weight) records, and string
+    tables for labels and attributes.
+    """
+    magic, *_, features_at, labels_at, attributes_at, _, _ = struct.unpack_from("<4sI4s9I", model)
+    if magic != b"lCRF":
+        raise ValueError("pyvi CRF model: not a crfsuite model file")
+    if _cqdb_strings(model, labels_at) != [b"B_W", b"I_W"]:
+        raise ValueError("pyvi CRF model: expected the labels B_W, I_W")
+    attributes = _cqdb_strings(model, attributes_at)
+    magic, _, count = struct.unpack_from("<4s2I", model, features_at)
+    if magic != b"FEAT":
+        raise ValueError(f"pyvi CRF model: no feature table at byte {features_at}")
+    records = model[features_at + 12 : features_at + 12 + 20 * count]
+    state: dict[bytes, list[float]] = {}
+    transition = [0.0] * 4
+    for kind, source, label, weight in struct.iter_unpack("<3Id", records):
+        if kind == 0:  # state feature: attribute -> label
+            state.setdefault(attributes[source], [0.0, 0.0])[label] = weight
+        else:  # transition feature: label -> label
+            transition[2 * source + label] = weight
+    return {name: tuple(pair) for name, pair in state.items()}, tuple(transition)
 
 
 def _read_ngrams(words_path: Path):
@@ -157,7 +197,6 @@ def _read_ngrams(words_path: Path):
 
 _model: _PyviModel | None = None
 _model_lock = threading.Lock()
-_per_thread = threading.local()
 
 
 def _load_model() -> _PyviModel:
@@ -167,20 +206,10 @@ def _load_model() -> _PyviModel:
             if _model is None:
                 models_dir = _pyvi_models_dir()
                 bigrams, trigrams = _read_ngrams(models_dir / "words.txt")
-                crf_bytes = _read_crf_bytes(models_dir / "pyvi3.pkl")
-                attributes = _read_attribute_names(crf_bytes)
-                _model = _PyviModel(crf_bytes, attributes, bigrams, trigrams)
+                crf = _read_crf_bytes(models_dir / "pyvi3.pkl")
+                state, transition = _read_crfsuite_weights(crf)
+                _model = _PyviModel(state, transition, bigrams, trigrams)
     return _model
-
-
-def _tagger() -> pycrfsuite.Tagger:
-    """This thread's tagger (crfsuite taggers keep per-call state)."""
-    tagger = getattr(_per_thread, "tagger", None)
-    if tagger is None:
-        tagger = pycrfsuite.Tagger()
-        tagger.open_inmemory(_load_model().crf_bytes)
-        _per_thread.tagger = tagger
-    return tagger
 
 
 def _reset_lock_after_fork() -> None:
@@ -193,24 +222,30 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_lock_after_fork)
 
 
-# --- features ---------------------------------------------------------------
+# --- features and label scores ----------------------------------------------
 
 
 class _Syllable(NamedTuple):
-    """What one syllable contributes to its own and its neighbours' items."""
+    """What one syllable contributes to its own and its neighbours' scores."""
 
     lower: str
-    own: tuple[bytes, ...]  # bias, word.lower(), isupper, istitle, isdigit
-    as_previous: tuple[bytes, ...]  # the -1: features of the next syllable
-    as_next: tuple[bytes, ...]  # the +1: features of the previous syllable
+    own: _Weights  # bias + word.lower() + isupper + istitle + isdigit
+    as_previous: tuple[_Weights, ...]  # -1:lower, -1:istitle, -1:isupper
+    as_next: tuple[_Weights, ...]  # +1:lower, +1:istitle, +1:isupper
     blocks_glue: bool  # punctuation or starts with a digit: never glued
     starts_title: bool
 
 
-def _describe(syllable: str, known: frozenset[bytes]) -> _Syllable:
-    """Compute a syllable's feature attributes once (order as in pyvi)."""
+def _describe(syllable: str, state: dict[bytes, _Weights]) -> _Syllable:
+    """Look a syllable's features up once, in pyvi's order.
+
+    A feature that is False, or that the model has no weight for, adds
+    nothing in crfsuite, so it is left out.
+    """
     lower = syllable.lower()
-    lower_utf8 = lower.encode("utf-8")
+    # crfsuite looks names up as C strings, so a NUL (possible inside a
+    # URL token) ends the name there.
+    lower_utf8 = lower.encode("utf-8").split(b"\0", 1)[0]
     is_upper, is_title = syllable.isupper(), syllable.istitle()
     own = [b"bias", b"word.lower():" + lower_utf8]
     if is_upper:
@@ -227,14 +262,18 @@ def _describe(syllable: str, known: frozenset[bytes]) -> _Syllable:
     if is_upper:
         as_previous.append(b"-1:word.isupper()")
         as_next.append(b"+1:word.isupper()")
+    # The own features come first in every item, so their running sum from
+    # 0.0 is exactly crfsuite's partial sum.
+    own_b = own_i = 0.0
+    for weight_b, weight_i in (state[name] for name in own if name in state):
+        own_b += weight_b
+        own_i += weight_i
     first = syllable[0]
     return _Syllable(
         lower=lower,
-        # crfsuite would skip names it has no weights for (a rare word's
-        # lower()); skipping them here saves converting and looking them up.
-        own=tuple(name for name in own if name in known),
-        as_previous=tuple(name for name in as_previous if name in known),
-        as_next=tuple(name for name in as_next if name in known),
+        own=(own_b, own_i),
+        as_previous=tuple(state[name] for name in as_previous if name in state),
+        as_next=tuple(state[name] for name in as_next if name in state),
         # pyvi's test is a substring test on string.punctuation; kept as is.
         blocks_glue=syllable in string.punctuation or first.isdigit(),
         starts_title=first.istitle(),
@@ -252,40 +291,88 @@ def _describe_all(syllables: list[str], model: _PyviModel) -> list[_Syllable]:
     for syllable in syllables:
         facts = seen.get(syllable)
         if facts is None:
-            facts = seen[syllable] = _describe(syllable, model.attributes)
+            facts = seen[syllable] = _describe(syllable, model.state)
         described.append(facts)
     return described
 
 
-def crf_items(syllables: list[_Syllable], model: _PyviModel) -> list[tuple[bytes, ...]]:
-    """One crfsuite attribute tuple per syllable, equal to pyvi's feature dicts.
+def _label_scores(syllables: list[_Syllable], model: _PyviModel) -> list[_Weights]:
+    """Per syllable (score B_W, score I_W), summed as crfsuite sums them.
 
-    An item is its syllable's own attributes, then those from the syllable
-    before, then those from the syllable after (pyvi's dict order).
+    Item i's features in pyvi's order: its own; from syllable i-1 (lower,
+    istitle, isupper, then the bigram (i-1, i) and the trigram (i-2, i-1,
+    i)); from syllable i+1 (lower, istitle, isupper, then the bigram
+    (i, i+1) and trigram (i, i+1, i+2)). A weight missing for one label is
+    0.0 here: adding 0.0 changes no sum (at most the sign of a zero).
     """
+    n = len(syllables)
+    state = model.state
+    bigram_before = state.get(b"-1:word.bi_gram()", _NO_WEIGHT)
+    trigram_before = state.get(b"-2:word.tri_gram()", _NO_WEIGHT)
+    bigram_after = state.get(b"+1:word.bi_gram()", _NO_WEIGHT)
+    trigram_after = state.get(b"+2:word.tri_gram()", _NO_WEIGHT)
     lowers = [s.lower for s in syllables]
     # Each pair/triple is looked up once; pyvi looks it up from both ends.
     in_bigrams = [pair in model.bigrams for pair in zip(lowers, lowers[1:])]
-    in_trigrams = [
-        triple in model.trigrams for triple in zip(lowers, lowers[1:], lowers[2:])
-    ]
-    # For item i, "before" uses the pair (i-1, i) and triple (i-2, i-1, i);
-    # "after" uses the pair (i, i+1) and triple (i, i+1, i+2).
-    before = [()] + [
-        s.as_previous + _BEFORE_FLAGS[2 * bi + tri]
-        for s, bi, tri in zip(syllables, in_bigrams, [False, *in_trigrams])
-    ]
-    after = [
-        s.as_next + _AFTER_FLAGS[2 * bi + tri]
-        for s, bi, tri in zip(syllables[1:], in_bigrams, [*in_trigrams, False])
-    ] + [()]
-    return [s.own + b + a for s, b, a in zip(syllables, before, after)]
+    in_trigrams = [t in model.trigrams for t in zip(lowers, lowers[1:], lowers[2:])]
+    scores = []
+    for i, syllable in enumerate(syllables):
+        score_b, score_i = syllable.own
+        if i > 0:
+            for weight_b, weight_i in syllables[i - 1].as_previous:
+                score_b += weight_b
+                score_i += weight_i
+            if in_bigrams[i - 1]:
+                score_b += bigram_before[0]
+                score_i += bigram_before[1]
+            if i > 1 and in_trigrams[i - 2]:
+                score_b += trigram_before[0]
+                score_i += trigram_before[1]
+        if i < n - 1:
+            for weight_b, weight_i in syllables[i + 1].as_next:
+                score_b += weight_b
+                score_i += weight_i
+            if in_bigrams[i]:
+                score_b += bigram_after[0]
+                score_i += bigram_after[1]
+            if i < n - 2 and in_trigrams[i]:
+                score_b += trigram_after[0]
+                score_i += trigram_after[1]
+        scores.append((score_b, score_i))
+    return scores
+
+
+def _viterbi(scores: list[_Weights], transition) -> list[bool]:
+    """crfsuite's ``crf1dc_viterbi`` for two labels: True where I_W.
+
+    Same additions in the same order, and the same tie-breaking: a label
+    wins only when strictly better, so ties go to B_W.
+    """
+    b_to_b, b_to_i, i_to_b, i_to_i = transition
+    best_b, best_i = scores[0]
+    came_from = []  # per position: (best before B is I, best before I is I)
+    for score_b, score_i in scores[1:]:
+        via_b, via_i = best_b + b_to_b, best_i + i_to_b
+        b_from_i = via_b < via_i
+        next_b = (via_i if b_from_i else via_b) + score_b
+        via_b, via_i = best_b + b_to_i, best_i + i_to_i
+        i_from_i = via_b < via_i
+        best_i = (via_i if i_from_i else via_b) + score_i
+        best_b = next_b
+        came_from.append((b_from_i, i_from_i))
+    inside = best_b < best_i
+    labels = [inside]
+    for b_from_i, i_from_i in reversed(came_from):
+        inside = i_from_i if inside else b_from_i
+        labels.append(inside)
+    labels.reverse()
+    return labels
 
 
 # --- gluing and the public functions ----------------------------------------
 
 
-def _glue(syllables: list[str], facts: list[_Syllable], labels: list[str]) -> list[str]:
+def _glue(syllables: list[str], facts: list[_Syllable], inside: list[bool]) -> list[str]:
     """Join I_W syllables to the previous one with ``_``, under pyvi's vetoes:
     no glue next to punctuation or a digit, nor from lower to Title case."""
     words = []
@@ -293,7 +380,7 @@ def _glue(syllables: list[str], facts: list[_Syllable], labels: list[str]) -> li
     for i in range(1, len(syllables)):
         before, this = facts[i - 1], facts[i]
         if (
-            labels[i] == "I_W"
+            inside[i]
             and not this.blocks_glue
             and not before.blocks_glue
             and not (this.starts_title and not before.starts_title)
@@ -313,11 +400,17 @@ def _segment(text: str) -> tuple[str, ...]:
         return ()
     model = _load_model()
     facts = _describe_all(syllables, model)
-    labels = _tagger().tag(crf_items(facts, model))
-    return tuple(_glue(syllables, facts, labels))
+    inside = _viterbi(_label_scores(facts, model), model.transition)
+    return tuple(_glue(syllables, facts, inside))
 
 
 _segment_cached = lru_cache(maxsize=LINE_CACHE_SIZE)(_segment)
+
+
+def _words(text: str, cache: bool) -> tuple[str, ...]:
+    if cache and len(text) <= _MAX_CACHED_LINE:
+        return _segment_cached(text)
+    return _segment(text)
 
 
 def tokenize_words(text: str, *, cache: bool = True) -> list[str]:
@@ -328,7 +421,7 @@ def tokenize_words(text: str, *, cache: bool = True) -> list[str]:
 
     ``cache=False`` skips the line cache (for benchmarks).
     """
-    return list(_segment_cached(text) if cache else _segment(text))
+    return list(_words(text, cache))
 
 
 def tokenize(text: str, *, cache: bool = True) -> str:
@@ -340,7 +433,7 @@ def tokenize(text: str, *, cache: bool = True) -> str:
     Like pyvi, text without any syllable (``""``, ``"  "``) comes back
     unchanged, and otherwise the result is in NFC.
     """
-    words = _segment_cached(text) if cache else _segment(text)
+    words = _words(text, cache)
     return " ".join(words) if words else text
 
 

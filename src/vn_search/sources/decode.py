@@ -24,8 +24,12 @@ class DecodeError(ValueError):
         self.line = line
 
 
-# UTF-8 lead bytes of Vietnamese letters read as cp1252/Latin-1 characters.
-_MOJIBAKE = re.compile("[ÃÄÆáºá»Å][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]")
+# What Vietnamese letters look like after their UTF-8 bytes were read as
+# cp1252/Latin-1: "á»‡" (ệ), "Ä‘" (đ), "Æ°" (ư), "Ã³" (ó). A bare "á"
+# before a quote or "…" is ordinary Vietnamese ("đá”", "tá…"), so "á" only
+# counts when followed by º or » and one more byte-character.
+_BYTE_CHARS = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122"
+_MOJIBAKE = re.compile(f"á[º»][{_BYTE_CHARS}]|[ÃÄÆÅ][{_BYTE_CHARS}]")
 _VIETNAMESE = re.compile("[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
 
 

@@ -9,7 +9,7 @@ that names the bad parameter, so its bug surfaces instead of being hidden.
     1
     >>> parse_search_args({"q": "cán bộ", "page": "x"}, strict=True)
     Traceback (most recent call last):
-    BadSearchArgument: page must be a whole number from 1 to 1000
+    vn_search.web.params.BadSearchArgument: page must be a whole number from 1 to 1000
 """
 
 from __future__ import annotations
