@@ -22,15 +22,17 @@ from typing import Iterable
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import scoring, sorting
 
 from vn_search import store
 from vn_search.errors import IndexMissingError, IndexVersionError
 from vn_search.highlight import make_snippet, mark_text
 from vn_search.indexer import IndexReport, build_index
-from vn_search.query import ParsedQuery, build_query, parse_query
+from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
 from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS, unpack_blob
+from vn_search.scoring import IndexStatistics, Scorer
+
+SCORED_FIELDS = [name + suffix for name in TEXT_FIELDS for suffix in ("", "_f")]
 
 __all__ = ["SearchEngine"]
 
@@ -46,15 +48,20 @@ class _Generation:
         self.meta = store.read_meta(path)
         self.index = whoosh_index.open_dir(str(path))
         self.local = threading.local()
+        self.lock = threading.Lock()
+        self.statistics: IndexStatistics | None = None
 
     def searcher(self):
-        searcher = getattr(self.local, "searcher", None)
-        if searcher is None:
-            # Title carries most weight, so its length matters less (B).
-            weighting = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5, title_f_B=0.5)
-            searcher = self.index.searcher(weighting=weighting)
-            self.local.searcher = searcher
-        return searcher
+        """This thread's Whoosh searcher and scorer for the generation."""
+        local = getattr(self.local, "pair", None)
+        if local is None:
+            searcher = self.index.searcher()
+            with self.lock:
+                if self.statistics is None:
+                    self.statistics = IndexStatistics(searcher, list(SCORED_FIELDS))
+            local = (searcher, Scorer(searcher, self.statistics))
+            self.local.pair = local
+        return local
 
 
 class SearchEngine:
@@ -128,30 +135,20 @@ class SearchEngine:
             query = query[: self.max_query_chars]
             notices.append(f"Truy vấn quá dài: chỉ {self.max_query_chars} ký tự đầu được dùng.")
         parsed = parse_query(query)
-        whoosh_query = build_query(parsed)
         generation = self._current()
-        if whoosh_query is None:
+        if parsed.is_empty:
             return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices)
         filters = [wq.Term(name, value) for name, value in (("kind", kind), ("source", source), ("category", category)) if value]
-        searcher = generation.searcher()
-        sortedby = None
-        if sort == "date":
-            sortedby = [sorting.FieldFacet("published", reverse=True), sorting.ScoreFacet()]
-        results = searcher.search_page(
-            whoosh_query,
-            page,
-            pagelen=per_page,
-            filter=wq.And(filters) if filters else None,
-            sortedby=sortedby,
-        )
-        total = len(results) if results.pagenum == page else results.total
-        hits = []
-        if results.pagenum == page:
-            hits = [self._hit(hit, parsed) for hit in results]
+        searcher, scorer = generation.searcher()
+        docnums, scores, total = scorer.run(build_plan(parsed), page * per_page, filters, by_date=sort == "date")
+        start = (page - 1) * per_page
+        hits = [
+            self._hit(searcher.stored_fields(int(docnum)), float(score), parsed)
+            for docnum, score in zip(docnums[start:], scores[start:])
+        ]
         return SearchResults(query, total, _ms(started), page, per_page, hits, None, notices)
 
-    def _hit(self, hit, parsed: ParsedQuery) -> Hit:
-        stored = hit.fields()
+    def _hit(self, stored: dict, score: float, parsed: ParsedQuery) -> Hit:
         content = unpack_blob(stored.get("blob"))
         terms = parsed.highlight_terms()
         text = " ".join([content.get("kicker") or "", content.get("summary", "")] + content.get("paragraphs", []))
@@ -161,8 +158,7 @@ class SearchEngine:
             title=stored.get("headline", ""),
             url=stored.get("url"),
             published=_iso(stored.get("published")),
-            # Sorted by date, Whoosh puts the sort key in .score: no score.
-            score=round(float(hit.score), 4) if isinstance(hit.score, (int, float)) else 0.0,
+            score=round(score, 4),
             snippet=make_snippet(text, terms),
             title_html=mark_text(stored.get("headline", ""), terms),
             parents=list(stored.get("parents") or []),
@@ -172,7 +168,7 @@ class SearchEngine:
 
     def get(self, doc_id: str) -> StoredDocument | None:
         """The stored document with this id, or None."""
-        searcher = self._current().searcher()
+        searcher, _ = self._current().searcher()
         stored = searcher.document(id=str(doc_id))
         if not stored:
             return None
@@ -194,7 +190,7 @@ class SearchEngine:
 
     def facets(self) -> dict[str, list[tuple[str, int]]]:
         """Values of the filterable fields with their document counts."""
-        searcher = self._current().searcher()
+        searcher, _ = self._current().searcher()
         reader = searcher.reader()
         result = {}
         for name, key in (("source", "sources"), ("category", "categories")):
@@ -207,7 +203,7 @@ class SearchEngine:
 
     def stats(self) -> IndexStats:
         generation = self._current()
-        searcher = generation.searcher()
+        searcher, _ = generation.searcher()
         reader = searcher.reader()
         kinds = {k: reader.doc_frequency("kind", k) for k in KINDS}
         size = sum(f.stat().st_size for f in generation.path.iterdir() if f.is_file())

@@ -12,6 +12,7 @@ Each syllable matches its folded form (so ``can bo`` finds ``cán bộ``)
 and, when typed with diacritics, also its exact form, which scores extra:
 exact-diacritic matches rank first. Adjacent syllables also match as a
 bigram / pyvi word, which rewards documents where they stand together.
+:func:`build_plan` turns this into the terms ``scoring.py`` scores.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.segment import split_protected
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.schema import TEXT_FIELDS
+from vn_search.scoring import ScoringPlan, ScoringTerm, TermGroup
 
-__all__ = ["ParsedQuery", "parse_query", "build_query", "FIELD_WEIGHTS"]
+__all__ = ["ParsedQuery", "parse_query", "build_plan", "FIELD_WEIGHTS"]
 
 # BM25F field weights: a word in the headline says far more about what an
 # article is about than the same word deep in the body.
@@ -168,68 +170,48 @@ def _accented(syllable: str) -> bool:
     return fold_term(syllable) != syllable
 
 
-def _terms(fieldname_suffix: str, text: str, weight: float) -> list[wq.Query]:
-    return [wq.Term(name + fieldname_suffix, text, boost=w * weight) for name, w in FIELD_WEIGHTS.items()]
+def _terms(suffix: str, text: str, weight: float) -> list[ScoringTerm]:
+    return [ScoringTerm(name + suffix, text, w * weight) for name, w in FIELD_WEIGHTS.items()]
 
 
-def _syllable_clause(syllable: str) -> wq.Query:
-    clauses = _terms("_f", fold_term(syllable), 1.0)
+def _syllable_group(syllable: str) -> TermGroup:
+    plain = fold_term(syllable)
+    terms = _terms("_f", plain, 1.0)
     if _accented(syllable):
-        clauses += _terms("", syllable, EXACT_WEIGHT)
-    return _Or(clauses)
+        terms += _terms("", syllable, EXACT_WEIGHT)
+    return TermGroup(terms, counts=True, common_probe=ScoringTerm("body_f", plain, 1.0))
 
 
-def _pair_clause(first: str, second: str) -> wq.Query:
-    clauses = _terms("_f", fold_term(first) + JOINER + fold_term(second), PAIR_WEIGHT)
+def _pair_group(first: str, second: str) -> TermGroup:
+    terms = _terms("_f", fold_term(first) + JOINER + fold_term(second), PAIR_WEIGHT)
     if _accented(first) or _accented(second):
-        clauses += _terms("", first + JOINER + second, PAIR_WEIGHT * EXACT_WEIGHT)
-    return _Or(clauses)
+        terms += _terms("", first + JOINER + second, PAIR_WEIGHT * EXACT_WEIGHT)
+    return TermGroup(terms, counts=False)
 
 
-def _phrase(fieldname: str, syllables: list[str], boost: float = 1.0) -> wq.Query:
+def _phrase(fieldname: str, syllables: list[str]) -> wq.Query:
     if len(syllables) == 1:
-        return wq.Term(fieldname, syllables[0], boost=boost)
-    return wq.Phrase(fieldname, syllables, boost=boost)
+        return wq.Term(fieldname, syllables[0])
+    return wq.Phrase(fieldname, syllables)
 
 
-def _phrase_clause(syllables: list[str]) -> tuple[wq.Query, wq.Query | None]:
-    """A required diacritic-insensitive match, and an exact-match bonus."""
-    folded = [fold_term(s) for s in syllables]
-    required = _Or([_phrase(name + "_f", folded, w) for name, w in FIELD_WEIGHTS.items()])
-    bonus = None
-    if any(_accented(s) for s in syllables):
-        bonus = _Or([_phrase(name, syllables, w * EXACT_WEIGHT) for name, w in FIELD_WEIGHTS.items()])
-    return required, bonus
-
-
-def _excluded_clause(syllables: list[str]) -> wq.Query:
-    if any(_accented(s) for s in syllables):
+def _phrase_query(syllables: list[str], exact: bool) -> wq.Query:
+    """Diacritic-insensitive phrase in any text field (exact if asked)."""
+    if exact:
         return _Or([_phrase(name, syllables) for name in TEXT_FIELDS])
     return _Or([_phrase(name + "_f", [fold_term(s) for s in syllables]) for name in TEXT_FIELDS])
 
 
-def build_query(parsed: ParsedQuery) -> wq.Query | None:
-    """The Whoosh query for a parsed query, or None if nothing to search."""
-    if parsed.is_empty:
-        return None
-    optional: list[wq.Query] = []
-    for run in parsed.words:
-        optional.extend(_syllable_clause(s) for s in run)
-        optional.extend(_pair_clause(a, b) for a, b in zip(run, run[1:]))
-    required: list[wq.Query] = []
-    for phrase in parsed.phrases:
-        needed, bonus = _phrase_clause(phrase)
-        required.append(needed)
-        if bonus is not None:
-            optional.append(bonus)
-    if required:
-        must = required[0] if len(required) == 1 else wq.And(required)
-        result: wq.Query = wq.AndMaybe(must, _Or(optional)) if optional else must
-    else:
-        result = _Or(optional)
-    if parsed.excluded:
-        result = wq.AndNot(result, _Or([_excluded_clause(e) for e in parsed.excluded]))
-    return result
+def build_plan(parsed: ParsedQuery) -> ScoringPlan:
+    """What to score, require and exclude for a parsed query."""
+    plan = ScoringPlan()
+    for run in parsed.words + parsed.phrases:
+        plan.groups.extend(_syllable_group(s) for s in run)
+        plan.groups.extend(_pair_group(a, b) for a, b in zip(run, run[1:]))
+    plan.required = [_phrase_query(phrase, exact=False) for phrase in parsed.phrases]
+    # An excluded word typed with accents excludes that spelling only.
+    plan.excluded = [_phrase_query(words, exact=any(_accented(s) for s in words)) for words in parsed.excluded]
+    return plan
 
 
 def strip_diacritics(text: str) -> str:
