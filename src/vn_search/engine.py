@@ -26,6 +26,9 @@ from whoosh import query as wq
 from vn_search import store
 from vn_search.errors import IndexMissingError, IndexVersionError
 from vn_search.highlight import make_snippet, mark_text
+from vn_search.indexer import ACCENT_MODEL_FILE
+from vn_search.restore import AccentModel
+from vn_search.suggest import Suggester
 from vn_search.indexer import IndexReport, build_index
 from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
@@ -50,6 +53,17 @@ class _Generation:
         self.local = threading.local()
         self.lock = threading.Lock()
         self.statistics: IndexStatistics | None = None
+        self._suggester: Suggester | None = None
+
+    def suggester(self) -> Suggester:
+        """Suggestions need the accent model (loaded once, on first use)."""
+        if self._suggester is None:
+            with self.lock:
+                if self._suggester is None:
+                    model_path = self.path / ACCENT_MODEL_FILE
+                    model = AccentModel.load(model_path) if model_path.exists() else None
+                    self._suggester = Suggester(self.index.reader(), model)
+        return self._suggester
 
     def searcher(self):
         """This thread's Whoosh searcher and scorer for the generation."""
@@ -124,6 +138,7 @@ class SearchEngine:
         source: str | None = None,
         category: str | None = None,
         sort: str = "relevance",
+        suggest: bool = True,
     ) -> SearchResults:
         """Ranked hits for a query typed as a user would type it."""
         started = time.perf_counter()
@@ -141,12 +156,19 @@ class SearchEngine:
         filters = [wq.Term(name, value) for name, value in (("kind", kind), ("source", source), ("category", category)) if value]
         searcher, scorer = generation.searcher()
         docnums, scores, total = scorer.run(build_plan(parsed), page * per_page, filters, by_date=sort == "date")
+        suggestion = generation.suggester().suggest(query) if suggest else None
+        if total == 0 and suggestion and suggest:
+            # Nothing found as typed: show what the suggestion finds instead.
+            fallback = self.search(suggestion, page, per_page, kind=kind, source=source, category=category, sort=sort, suggest=False)
+            if fallback.total:
+                notices.append(f"Không có kết quả cho «{query}»; hiển thị kết quả cho «{suggestion}».")
+                return SearchResults(query, fallback.total, _ms(started), page, per_page, fallback.hits, suggestion, notices)
         start = (page - 1) * per_page
         hits = [
             self._hit(searcher.stored_fields(int(docnum)), float(score), parsed)
             for docnum, score in zip(docnums[start:], scores[start:])
         ]
-        return SearchResults(query, total, _ms(started), page, per_page, hits, None, notices)
+        return SearchResults(query, total, _ms(started), page, per_page, hits, suggestion, notices)
 
     def _hit(self, stored: dict, score: float, parsed: ParsedQuery) -> Hit:
         content = unpack_blob(stored.get("blob"))

@@ -29,9 +29,12 @@ from vn_search.analysis.segment import segment_terms
 from vn_search.analysis.terms import field_terms
 from vn_search.documents import InputProblem, NewsDocument
 from vn_search.errors import IndexVersionError
+from vn_search.restore import AccentModel
 from vn_search.schema import ANALYSIS_VERSION, build_schema, encode_postings, pack_blob
 
-__all__ = ["IndexReport", "build_index", "document_fields"]
+__all__ = ["IndexReport", "build_index", "document_fields", "ACCENT_MODEL_FILE"]
+
+ACCENT_MODEL_FILE = "accents.npz"  # the accent model, beside the Whoosh files
 
 _PARALLEL_THRESHOLD = 200  # fewer documents than this are not worth the processes
 _WRITER_MB = 128  # Whoosh posting pool per writer process
@@ -202,14 +205,19 @@ def build_index(
                 writer = _AnalysingWriter(ix, procs=workers, batchsize=50, multisegment=True, limitmb=_WRITER_MB)
             else:
                 writer = ix.writer(limitmb=_WRITER_MB)
+            accents = AccentModel()
+            previous_model = None if fresh else current / ACCENT_MODEL_FILE
+            if previous_model is not None and previous_model.exists():
+                accents = AccentModel.load(previous_model)
             try:
-                _write_documents(writer, documents, report, progress, fresh, parallel)
+                _write_documents(writer, documents, report, progress, fresh, parallel, accents)
             except BaseException:
                 writer.cancel()
                 raise
             writer.commit()
             with ix.searcher() as searcher:
                 report.documents_total = searcher.doc_count()
+            accents.save(build / ACCENT_MODEL_FILE)
             store.write_meta(build, {"analysis_version": ANALYSIS_VERSION, "documents": report.documents_total})
             ix.close()
             store.publish(index_dir, build)
@@ -271,10 +279,15 @@ class _Documents:
         yield from getattr(self, "_stream", None) or self._articles()
 
 
-def _write_documents(writer, documents: _Documents, report: IndexReport, progress, fresh: bool, parallel: bool) -> None:
+def _write_documents(
+    writer, documents: _Documents, report: IndexReport, progress, fresh: bool, parallel: bool, accents: AccentModel
+) -> None:
     bar = _Progress(progress)
 
     def add(doc: NewsDocument) -> None:
+        # The parent learns accents while the workers analyse: it is the
+        # one process with time to spare.
+        accents.add_text("\n".join([doc.title, doc.kicker or "", doc.summary, *doc.paragraphs]))
         if parallel:  # the worker analyses; the parent passes the id for update's delete
             fields = {"id": doc.id, "_doc": doc}
         else:
