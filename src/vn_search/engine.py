@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
@@ -54,6 +54,7 @@ class _Generation:
         self.lock = threading.Lock()
         self.statistics: IndexStatistics | None = None
         self._suggester: Suggester | None = None
+        self.stats: IndexStats | None = None
 
     def suggester(self) -> Suggester:
         """Suggestions need the accent model (loaded once, on first use)."""
@@ -224,24 +225,28 @@ class SearchEngine:
         return result
 
     def stats(self) -> IndexStats:
+        """What the index holds; computed once per generation (the home
+        page and /healthz ask on every request)."""
         generation = self._current()
-        searcher, _ = generation.searcher()
-        reader = searcher.reader()
-        kinds = {k: reader.doc_frequency("kind", k) for k in KINDS}
-        size = sum(f.stat().st_size for f in generation.path.iterdir() if f.is_file())
-        terms = sum(1 for name in TEXT_FIELDS for _ in reader.lexicon(name))
-        updated = generation.meta.get("updated")
-        return IndexStats(
-            index_dir=str(self.index_dir),
-            documents=searcher.doc_count(),
-            articles=kinds["article"],
-            related=kinds["related"],
-            terms=terms,
-            size_bytes=size,
-            analysis_version=generation.meta.get("analysis_version", 0),
-            updated=datetime.fromisoformat(updated) if updated else None,
-            sources=dict(self.facets()["sources"]),
-        )
+        if generation.stats is None:
+            searcher, _ = generation.searcher()
+            reader = searcher.reader()
+            kinds = {k: reader.doc_frequency("kind", k) for k in KINDS}
+            size = sum(f.stat().st_size for f in generation.path.iterdir() if f.is_file())
+            terms = sum(1 for name in TEXT_FIELDS for _ in reader.lexicon(name))
+            updated = generation.meta.get("updated")
+            generation.stats = IndexStats(
+                index_dir=str(self.index_dir),
+                documents=searcher.doc_count(),
+                articles=kinds["article"],
+                related=kinds["related"],
+                terms=terms,
+                size_bytes=size,
+                analysis_version=generation.meta.get("analysis_version", 0),
+                updated=datetime.fromisoformat(updated) if updated else None,
+                sources=dict(self.facets()["sources"]),
+            )
+        return generation.stats
 
     def close(self) -> None:
         self._generation = None
@@ -252,6 +257,6 @@ def _ms(started: float) -> float:
 
 
 def _iso(value) -> str | None:
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # stored as naive UTC
+        return value.replace(tzinfo=timezone.utc).isoformat()
     return value or None

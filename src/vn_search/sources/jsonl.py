@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -25,6 +25,11 @@ __all__ = ["read_jsonl", "parse_record", "parse_date", "MAX_RECORD_BYTES"]
 MAX_RECORD_BYTES = 2 * 1024 * 1024  # a news article is far smaller; bigger is junk
 
 _DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d")
+
+
+# A date without a zone is Vietnamese local time: that is how the papers
+# print it, and 06:00 in Hà Nội must stay the same day.
+VIETNAM = timezone(timedelta(hours=7))
 
 
 def parse_date(value: object) -> datetime | None:
@@ -44,9 +49,9 @@ def parse_date(value: object) -> datetime | None:
                 continue
     if moment is None:
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VIETNAM)
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _text(record: dict, key: str) -> str:
