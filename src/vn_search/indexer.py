@@ -111,7 +111,7 @@ def document_fields(doc: NewsDocument) -> dict:
             fields[name] = value
     for name, text in _field_texts(doc).items():
         exact, folded = field_terms(segment_terms(text)) if text else ({}, {})
-        fields[name] = encode_postings(exact)
+        fields[name] = encode_postings(exact, positions=False)
         fields[name + "_f"] = encode_postings(folded)
     return fields
 

@@ -195,10 +195,8 @@ def _phrase(fieldname: str, syllables: list[str]) -> wq.Query:
     return wq.Phrase(fieldname, syllables)
 
 
-def _phrase_query(syllables: list[str], exact: bool) -> wq.Query:
-    """Diacritic-insensitive phrase in any text field (exact if asked)."""
-    if exact:
-        return _Or([_phrase(name, syllables) for name in TEXT_FIELDS])
+def _phrase_query(syllables: list[str]) -> wq.Query:
+    """A diacritic-insensitive phrase in any text field."""
     return _Or([_phrase(name + "_f", [fold_term(s) for s in syllables]) for name in TEXT_FIELDS])
 
 
@@ -208,9 +206,15 @@ def build_plan(parsed: ParsedQuery) -> ScoringPlan:
     for run in parsed.words + parsed.phrases:
         plan.groups.extend(_syllable_group(s) for s in run)
         plan.groups.extend(_pair_group(a, b) for a, b in zip(run, run[1:]))
-    plan.required = [_phrase_query(phrase, exact=False) for phrase in parsed.phrases]
-    # An excluded word typed with accents excludes that spelling only.
-    plan.excluded = [_phrase_query(words, exact=any(_accented(s) for s in words)) for words in parsed.excluded]
+    plan.required = [_phrase_query(phrase) for phrase in parsed.phrases]
+    # An excluded word typed with accents excludes that spelling only; an
+    # excluded phrase is matched without accents (exact fields keep no
+    # positions).
+    plan.excluded = [
+        _Or([wq.Term(name, words[0]) for name in TEXT_FIELDS]) if len(words) == 1 and _accented(words[0])
+        else _phrase_query(words)
+        for words in parsed.excluded
+    ]
     return plan
 
 

@@ -1,8 +1,9 @@
 """What the index stores and how each field is searched.
 
 Text fields come in pairs (see ``analysis/terms.py``): ``title`` holds the
-exact syllables and pyvi words, ``title_f`` the folded syllables and
-bigrams; likewise ``summary``/``summary_f`` and ``body``/``body_f``. Their
+exact syllables and pyvi words (frequencies only), ``title_f`` the folded
+syllables and bigrams with positions (phrase queries are folded);
+likewise ``summary``/``summary_f`` and ``body``/``body_f``. Their
 terms are computed outside Whoosh (in worker processes), so these fields
 take pre-analysed postings instead of running an analyzer.
 
@@ -20,7 +21,7 @@ from typing import Iterator
 
 from whoosh import fields
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.formats import Positions
+from whoosh.formats import Existence, Positions
 from whoosh.system import _INT_SIZE, pack_uint
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
 
 # Bump whenever analysis or schema changes what terms a document produces:
 # an index built by another version must be rebuilt, and says so.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 TEXT_FIELDS = ("title", "summary", "body")
 
@@ -77,9 +78,19 @@ _SINGLE = [_POSITIONS.encode([p]) for p in range(4096)]
 _WEIGHTS = [float(n) for n in range(256)]
 
 
-def encode_postings(terms: dict[str, list[int]]) -> Postings:
-    """Encode a field's term → positions map the way the index stores it."""
-    single, encode, weights = _SINGLE, _POSITIONS.encode, _WEIGHTS
+def encode_postings(terms: dict[str, list[int]], positions: bool = True) -> Postings:
+    """Encode a field's term → positions map the way the index stores it.
+
+    Without ``positions`` only the frequency is kept (as the posting's
+    weight): the exact fields are never searched as phrases.
+    """
+    weights = _WEIGHTS
+    if not positions:
+        return [
+            (term.encode("utf-8"), len(where), weights[len(where)] if len(where) < 256 else float(len(where)), b"")
+            for term, where in terms.items()
+        ]
+    single, encode = _SINGLE, _POSITIONS.encode
     out = []
     append = out.append
     for term, positions in terms.items():
@@ -97,12 +108,13 @@ class PreAnalyzedText(fields.TEXT):
 
     Given a list (the output of :func:`encode_postings`) it yields it as is;
     given a string (e.g. from Whoosh tooling) it falls back to splitting on
-    spaces, so the field still behaves as a normal text field.
+    spaces, so the field still behaves as a normal text field. Without
+    ``positions`` postings carry only the term frequency, as their weight.
     """
 
-    def __init__(self) -> None:
-        super().__init__(analyzer=SpaceSeparatedTokenizer(), phrase=True, stored=False)
-        self.format = CompactPositions(field_boost=1.0)
+    def __init__(self, positions: bool = True) -> None:
+        super().__init__(analyzer=SpaceSeparatedTokenizer(), phrase=positions, stored=False)
+        self.format = CompactPositions(field_boost=1.0) if positions else Existence(field_boost=1.0)
 
     def index(self, value, **kwargs) -> Iterator[tuple[bytes, int, float, bytes]]:
         if isinstance(value, list) and (not value or isinstance(value[0], tuple)):
@@ -113,8 +125,8 @@ class PreAnalyzedText(fields.TEXT):
 def build_schema() -> fields.Schema:
     text_fields = {}
     for name in TEXT_FIELDS:
-        text_fields[name] = PreAnalyzedText()
-        text_fields[name + "_f"] = PreAnalyzedText()
+        text_fields[name] = PreAnalyzedText(positions=False)
+        text_fields[name + "_f"] = PreAnalyzedText(positions=True)
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         kind=fields.ID(stored=True),
