@@ -26,21 +26,20 @@ from whoosh import query as wq
 from vn_search import store
 from vn_search.errors import IndexMissingError, IndexVersionError
 from vn_search.highlight import make_snippet, mark_text
-from vn_search.indexer import ACCENT_MODEL_FILE
-from vn_search.restore import AccentModel
-from vn_search.suggest import Suggester
-from vn_search.indexer import IndexReport, build_index
+from vn_search.indexer import ACCENT_MODEL_FILE, IndexReport, build_index
 from vn_search.query import ParsedQuery, build_plan, parse_query
+from vn_search.restore import AccentModel
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
 from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS, unpack_blob
 from vn_search.scoring import IndexStatistics, Scorer
-
-SCORED_FIELDS = [name + suffix for name in TEXT_FIELDS for suffix in ("", "_f")]
+from vn_search.suggest import Suggester
 
 __all__ = ["SearchEngine"]
 
+SCORED_FIELDS = [name + suffix for name in TEXT_FIELDS for suffix in ("", "_f")]
 KINDS = ("article", "related")
 SORTS = ("relevance", "date")
+_NO_MODEL = object()
 
 
 class _Generation:
@@ -53,18 +52,17 @@ class _Generation:
         self.local = threading.local()
         self.lock = threading.Lock()
         self.statistics: IndexStatistics | None = None
-        self._suggester: Suggester | None = None
+        self._accent_model = None
         self.stats: IndexStats | None = None
 
-    def suggester(self) -> Suggester:
-        """Suggestions need the accent model (loaded once, on first use)."""
-        if self._suggester is None:
+    def accent_model(self) -> AccentModel | None:
+        """The generation's accent model, loaded once, on first use."""
+        if self._accent_model is None:
             with self.lock:
-                if self._suggester is None:
-                    model_path = self.path / ACCENT_MODEL_FILE
-                    model = AccentModel.load(model_path) if model_path.exists() else None
-                    self._suggester = Suggester(self.index.reader(), model)
-        return self._suggester
+                if self._accent_model is None:
+                    path = self.path / ACCENT_MODEL_FILE
+                    self._accent_model = AccentModel.load(path) if path.exists() else _NO_MODEL
+        return None if self._accent_model is _NO_MODEL else self._accent_model
 
     def searcher(self):
         """This thread's Whoosh searcher and scorer for the generation."""
@@ -141,7 +139,15 @@ class SearchEngine:
         sort: str = "relevance",
         suggest: bool = True,
     ) -> SearchResults:
-        """Ranked hits for a query typed as a user would type it."""
+        """Ranked hits for a query typed as a user would type it.
+
+        ``sort`` is "relevance" or "date" (newest first); ``kind``,
+        ``source`` and ``category`` filter. With ``suggest`` the results
+        carry an accented or corrected query when there is one, and a query
+        that finds nothing is retried with it.
+        """
+        if sort not in SORTS:
+            raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
         started = time.perf_counter()
         page = max(1, int(page))
         per_page = min(max(1, int(per_page)), self.max_per_page)
@@ -157,7 +163,7 @@ class SearchEngine:
         filters = [wq.Term(name, value) for name, value in (("kind", kind), ("source", source), ("category", category)) if value]
         searcher, scorer = generation.searcher()
         docnums, scores, total = scorer.run(build_plan(parsed), page * per_page, filters, by_date=sort == "date")
-        suggestion = generation.suggester().suggest(query) if suggest else None
+        suggestion = Suggester(searcher.reader(), generation.accent_model()).suggest(query) if suggest else None
         if total == 0 and suggestion and suggest:
             # Nothing found as typed: show what the suggestion finds instead.
             fallback = self.search(suggestion, page, per_page, kind=kind, source=source, category=category, sort=sort, suggest=False)
