@@ -139,6 +139,14 @@ class _AnalysingWriter(MpWriter):
     together on later commits.
     """
 
+    def __init__(self, ix, procs: int, **kwargs) -> None:
+        super().__init__(ix, procs=procs, **kwargs)
+        # Start every worker now, before the first job is queued: queueing
+        # starts a feeder thread, and forking a process that has threads can
+        # deadlock (Python 3.12+ warns about it).
+        for _ in range(self.procs):
+            self._new_task()
+
     def _new_task(self):
         task = _AnalysingTask(
             self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment
