@@ -30,7 +30,8 @@ from typing import Iterable, Iterator, Sequence
 
 from unidecode import unidecode
 
-DATA_DIR = Path(os.environ.get("VN_SEARCH_DATA", "/work/shared/data"))
+# The data sets sit beside the repository (../shared/data), as in CI.
+DATA_DIR = Path(os.environ.get("VN_SEARCH_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 MDS_DOCS = DATA_DIR / "vietnamese-mds-200" / "docs.jsonl.gz"
 MDS_QUERIES = DATA_DIR / "vietnamese-mds-200" / "eval-cluster-queries.jsonl.gz"
