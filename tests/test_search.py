@@ -167,3 +167,13 @@ def test_many_threads_search_one_engine(sample_engine):
         thread.join()
     assert not errors
     assert set(tops) == {SEED_ID}
+
+
+def test_posting_cache_eviction_keeps_answers_right(sample_engine, monkeypatch):
+    import vn_search.scoring as scoring
+
+    first = [h.id for h in sample_engine.search("luan chuyen can bo").hits]
+    monkeypatch.setattr(scoring, "_CACHE_BYTES", 64)  # every new list evicts older ones
+    for query in ["Bắc Hà", "giải phóng Phú Yên", "con đường tơ lụa", "xã phường", "luan chuyen can bo"]:
+        assert sample_engine.search(query).total > 0
+    assert [h.id for h in sample_engine.search("luan chuyen can bo").hits] == first

@@ -119,7 +119,7 @@ class IndexStatistics:
             return
         with self._lock:
             while self._cache and self._cache_bytes + size > _CACHE_BYTES:
-                _, old = self._cache.pop(next(iter(self._cache)))
+                old = self._cache.pop(next(iter(self._cache)))
                 self._cache_bytes -= old[0].nbytes + old[1].nbytes
             self._cache[key] = value
             self._cache_bytes += size
