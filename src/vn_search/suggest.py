@@ -25,6 +25,12 @@ from vn_search.analysis.terms import JOINER, fold_term
 __all__ = ["Suggester", "MIN_TYPO_LETTERS"]
 
 MIN_TYPO_LETTERS = 5
+# Bounds that keep a pasted paragraph or a line of junk cheap: edits are
+# tried only for words of a plausible length, and for the first few
+# unknown words of a query.
+MAX_TYPO_LETTERS = 20
+MAX_CORRECTIONS = 3
+MAX_SUGGEST_WORDS = 24
 _LOOKUP_FIELDS = ("title_f", "summary_f", "body_f")
 _WORD = re.compile(r"[^\W\d_]+")
 _LETTERS = string.ascii_lowercase
@@ -57,9 +63,6 @@ class Suggester:
         self.reader = reader
         self.accent_model = accent_model
 
-    def frequency(self, term: str) -> int:
-        return sum(self.reader.doc_frequency(name, term) for name in _LOOKUP_FIELDS)
-
     def known(self, term: str) -> bool:
         return any((name, term) in self.reader for name in _LOOKUP_FIELDS)
 
@@ -70,7 +73,8 @@ class Suggester:
                 continue
             if candidate.startswith(JOINER) or candidate.endswith(JOINER):
                 continue
-            count = self.frequency(candidate)
+            # One field is enough to rank candidates, and keeps this cheap.
+            count = self.reader.doc_frequency("body_f", candidate) or self.reader.doc_frequency("title_f", candidate)
             if count > best_count:
                 best, best_count = candidate, count
         return best
@@ -79,11 +83,16 @@ class Suggester:
         """The query with unknown long words replaced by known neighbours."""
         words = list(_WORD.finditer(query))
         replacements: dict[int, tuple[int, str]] = {}  # start -> (end, text)
+        attempts = 0
         i = 0
-        while i < len(words):
+        while i < len(words) and attempts < MAX_CORRECTIONS:
             word = words[i]
             folded = fold_term(word.group(0).lower())
+            if len(folded) > MAX_TYPO_LETTERS:
+                i += 1
+                continue
             if len(folded) >= MIN_TYPO_LETTERS and not self.known(folded):
+                attempts += 1
                 fixed = self._best_edit(folded, joined=False)
                 if fixed:
                     replacements[word.start()] = (word.end(), _keep_case(word.group(0), fixed))
@@ -93,7 +102,12 @@ class Suggester:
                 following = words[i + 1]
                 pair = folded + JOINER + fold_term(following.group(0).lower())
                 letters = len(pair) - 1
-                if letters >= MIN_TYPO_LETTERS and not self.known(pair) and not self._all_known_pair(pair):
+                if (
+                    MIN_TYPO_LETTERS <= letters <= MAX_TYPO_LETTERS
+                    and not self.known(pair)
+                    and not self._all_known_pair(pair)
+                ):
+                    attempts += 1
                     fixed = self._best_edit(pair, joined=True)
                     if fixed:
                         first, second = fixed.split(JOINER)
@@ -122,7 +136,7 @@ class Suggester:
     def suggest(self, query: str) -> str | None:
         """The corrected and/or accented query, or None if nothing to offer."""
         typed = normalize_query(query)
-        if not _WORD.search(typed):
+        if not _WORD.search(typed) or len(_WORD.findall(typed)) > MAX_SUGGEST_WORDS:
             return None
         corrected = self.correct_typos(typed)
         restored = corrected
