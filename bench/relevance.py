@@ -110,8 +110,15 @@ def open_engine(index_dir: Path, corpus: list[Path], expected_docs: int, rebuild
         else:
             reason = f"it holds {documents} documents, the corpus has {expected_docs}"
         manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        if documents == expected_docs and manifest.get("corpus", corpus_names) == corpus_names:
+        same_corpus = manifest.get("corpus", corpus_names) == corpus_names
+        # A build may skip records it rejects (the report lists them); such an
+        # index is still this corpus's index when it is the one we built.
+        as_built = documents is not None and documents == manifest.get("documents")
+        if same_corpus and (documents == expected_docs or as_built):
             print(f"Reusing the index in {index_dir} ({documents} documents; --rebuild to rebuild).")
+            if documents != expected_docs:
+                print(f"WARNING: the index holds {documents} of the corpus's {expected_docs} documents "
+                      f"(its build skipped {expected_docs - documents}; see {manifest_path}).")
             return engine, {**manifest, "reused": True, "documents": documents,
                             "index_mb": _dir_mb(index_dir)}
         print(f"Building the index in {index_dir}: {reason}.")
@@ -238,7 +245,9 @@ def render(result: dict) -> str:
                  f"{ours_build.get('built_at', '?')})")
     else:
         built = f"built in {ours_build['build_s']} s ({ours_build['docs_per_s']} docs/s)"
-    lines.append(f"  vn_search: {built}, {ours_build['index_mb']} MB on disk")
+    skipped = (ours_build.get("report") or {}).get("skipped") if isinstance(ours_build.get("report"), dict) else None
+    held = f", holds {ours_build['documents']} docs ({skipped} records skipped by the build)" if skipped else ""
+    lines.append(f"  vn_search: {built}, {ours_build['index_mb']} MB on disk{held}")
     lines.append(f"  FTS5     : built in {fts_build['build_s']} s ({fts_build['docs_per_s']} docs/s; "
                  f"{fts_build['read_s']} s reading the JSONL + {fts_build['index_s']} s indexing), "
                  f"{fts_build['db_mb']} MB, SQLite {fts_build['sqlite_version']}")

@@ -47,6 +47,7 @@ _CURRENT = "current"
 _BUILD_PREFIX = ".build-"
 _GEN_PREFIX = "gen-"
 _LOCK = ".writer.lock"
+_PREVIOUS = ".previous"  # the generation that was current before the last publish
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -104,20 +105,24 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
 
 
 def _remove_leftovers(index_dir: Path) -> None:
-    """Delete unfinished builds and all but the newest old generation (a
-    reader may still be finishing a search on it)."""
+    """Delete unfinished builds and every generation but the current one and
+    the one before it (a reader may still be finishing a search on it).
+
+    A generation killed between its rename and the symlink swap was never
+    current: it is neither of the two, so it goes too.
+    """
     current = current_generation(index_dir)
-    old = []
+    try:
+        previous = (index_dir / _PREVIOUS).read_text(encoding="utf-8").strip()
+    except OSError:
+        previous = ""
     for child in index_dir.iterdir():
         if child.name.startswith(_BUILD_PREFIX):
             shutil.rmtree(child, ignore_errors=True)
-        elif child.name.startswith(_GEN_PREFIX) and child != current:
-            old.append(child)
+        elif child.name.startswith(_GEN_PREFIX) and child != current and child.name != previous:
+            shutil.rmtree(child, ignore_errors=True)
         elif child.name.startswith(_CURRENT + ".") and child.is_symlink():
             child.unlink(missing_ok=True)
-    old.sort(key=lambda p: p.stat().st_mtime)
-    for stale in old[:-1]:
-        shutil.rmtree(stale, ignore_errors=True)
 
 
 def start_generation(index_dir: Path, copy_from: Path | None) -> Path:
@@ -135,6 +140,11 @@ def start_generation(index_dir: Path, copy_from: Path | None) -> Path:
 def publish(index_dir: Path, build: Path) -> Path:
     """Make a finished build the current generation, atomically."""
     generation = index_dir / (_GEN_PREFIX + build.name[len(_BUILD_PREFIX):])
+    before = current_generation(index_dir)
+    if before is not None:  # remembered first, so cleanup never deletes it
+        note = index_dir / (_PREVIOUS + ".tmp")
+        note.write_text(before.name, encoding="utf-8")
+        os.replace(note, index_dir / _PREVIOUS)
     for item in build.iterdir():
         if item.is_file():
             with open(item, "rb") as stream:

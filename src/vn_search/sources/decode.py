@@ -47,8 +47,9 @@ def repair_mojibake(text: str) -> str | None:
     mojibake, and raises DecodeError (naming the line) when it does but the
     damage cannot be undone exactly (bytes were lost on the way).
     """
-    found = _MOJIBAKE.findall(text)
-    if len(found) < 2:
+    # The pattern is strict enough that one occurrence is evidence: a
+    # record with a single damaged letter ("máº¯t") must not slip through.
+    if not _MOJIBAKE.search(text):
         return None
     for codec in ("cp1252", "latin-1"):
         try:
