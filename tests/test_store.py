@@ -90,3 +90,15 @@ def test_a_running_engine_sees_new_generations(tmp_path):
     assert reader.search("giá vàng").total == 0 or reader.search("giá vàng").hits[0].id != "vn-002"
     SearchEngine(tmp_path / "index").index([write_jsonl(tmp_path / "a.jsonl", NEWS)])
     assert reader.search("giá vàng").hits[0].id == "vn-002"
+
+
+def test_adding_documents_never_changes_the_previous_generation(tmp_path):
+    index = tmp_path / "index"
+    engine = SearchEngine(index)
+    engine.index([sample_path()])
+    before = store.current_generation(index)
+    snapshot = {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in before.iterdir() if f.is_file()}
+    engine.index([write_jsonl(tmp_path / "a.jsonl", NEWS)])
+    assert store.current_generation(index) != before
+    after = {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in before.iterdir() if f.is_file()}
+    assert after == snapshot

@@ -225,6 +225,9 @@ def build_index(
             writer.commit()
             with ix.searcher() as searcher:
                 report.documents_total = searcher.doc_count()
+            # The build's copy is a hard link to the previous generation's
+            # model: unlink it so saving writes a new file, never the old one.
+            (build / ACCENT_MODEL_FILE).unlink(missing_ok=True)
             accents.save(build / ACCENT_MODEL_FILE)
             store.write_meta(build, {"analysis_version": ANALYSIS_VERSION, "documents": report.documents_total})
             ix.close()
