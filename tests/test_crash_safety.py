@@ -321,3 +321,34 @@ def test_a_generation_left_by_a_kill_during_publication_is_removed_by_the_next_w
     # The generation served until this write stays for readers still on it.
     assert (index / served).is_dir()
     assert not orphan.exists(), "the killed run's generation survived the next writer"
+
+
+def ten_articles_two_about_a_storm() -> list[dict]:
+    records = [{"id": f"d{n}", "title": f"Tin thứ {n} về giao thông đô thị", "body": "Người dân đi làm buổi sáng."}
+               for n in range(10)]
+    records[0]["body"] = "Bão số 3 đổ bộ vào Quảng Ninh."
+    records[1]["body"] = "Bão gây mưa lớn ở Hải Phòng."
+    records[2]["body"] = "Khẩn trương khắc phục sạt lở."
+    return records
+
+
+def test_re_running_a_completed_update_changes_no_answer(tmp_path):
+    """Running the same `vn-search index` again (after a crash, or by
+    habit) replaces documents by identical ones: nothing a reader sees may
+    change."""
+    records = ten_articles_two_about_a_storm()
+    engine = SearchEngine(tmp_path / "index")
+    engine.index([write_jsonl(tmp_path / "all.jsonl", records)])
+    before = [hit.id for hit in engine.search("bão khẩn trương").hits]
+    assert sorted(before) == ["d0", "d1", "d2"]
+    engine.index([write_jsonl(tmp_path / "again.jsonl", records[:2])])  # the same two, unchanged
+    assert [hit.id for hit in engine.search("bão khẩn trương").hits] == before
+
+
+def test_replacing_documents_does_not_inflate_the_article_count(tmp_path):
+    records = ten_articles_two_about_a_storm()
+    engine = SearchEngine(tmp_path / "index")
+    engine.index([write_jsonl(tmp_path / "all.jsonl", records)])
+    engine.index([write_jsonl(tmp_path / "again.jsonl", records[:2])])
+    stats = engine.stats()
+    assert (stats.documents, stats.articles, stats.related) == (10, 10, 0)

@@ -237,7 +237,8 @@ class SearchEngine:
         if generation.stats is None:
             searcher, _ = generation.searcher()
             reader = searcher.reader()
-            kinds = {k: reader.doc_frequency("kind", k) for k in KINDS}
+            # Counted through a query: doc_frequency includes replaced copies.
+            kinds = {k: sum(1 for _ in searcher.docs_for_query(wq.Term("kind", k))) for k in KINDS}
             size = sum(f.stat().st_size for f in generation.path.iterdir() if f.is_file())
             terms = sum(1 for name in TEXT_FIELDS for _ in reader.lexicon(name))
             updated = generation.meta.get("updated")

@@ -100,11 +100,15 @@ class IndexStatistics:
         self.live_count = max(1, reader.doc_count())
         self.leaves = [_Leaf(leaf, base, fieldnames) for leaf, base in reader.leaf_readers()]
         self.lengths = {name: np.concatenate([leaf.lengths[name] for leaf in self.leaves]) if self.leaves else np.zeros(0, np.float32) for name in fieldnames}
-        self.average_length = {
-            name: max(1.0, reader.field_length(name) / self.live_count) for name in fieldnames
-        }
         live = [leaf.live if leaf.live is not None else np.ones(leaf.count, bool) for leaf in self.leaves]
         self.live = np.concatenate(live) if live else np.zeros(0, bool)
+        self.has_deletions = not bool(self.live.all())
+        # Over live documents only: a replaced document's old copy stays in
+        # its segment (marked deleted) until a merge and must not count.
+        self.average_length = {
+            name: max(1.0, float(self.lengths[name][self.live].mean()) if self.live.any() else 1.0)
+            for name in fieldnames
+        }
         self.published = np.concatenate([leaf.published for leaf in self.leaves]) if self.leaves else np.zeros(0, np.int64)
         self._cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._cache_bytes = 0
@@ -187,14 +191,20 @@ class Scorer:
         return value
 
     def document_frequency(self, fieldname: str, text: str) -> int:
-        return self.reader.doc_frequency(fieldname, text)
+        """Live documents holding the term. Whoosh's doc_frequency also
+        counts the old copies of replaced documents, so once an index has
+        deletions the (cached) posting list is counted instead."""
+        if not self.stats.has_deletions:
+            return self.reader.doc_frequency(fieldname, text)
+        ids, _ = self.postings(fieldname, text)
+        return int(self.stats.live[ids].sum())
 
     def _term_scores(self, term: ScoringTerm) -> tuple[np.ndarray, np.ndarray]:
         ids, tf = self.postings(term.field, term.text)
         if not len(ids):
             return ids, tf
         stats = self.stats
-        df = len(ids)
+        df = int(stats.live[ids].sum()) if stats.has_deletions else len(ids)
         idf = math.log(1.0 + (stats.live_count - df + 0.5) / (df + 0.5))
         b = FIELD_B.get(term.field, DEFAULT_B)
         norm = (1.0 - b) + b * (stats.lengths[term.field][ids] / stats.average_length[term.field])
