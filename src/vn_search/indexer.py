@@ -250,6 +250,7 @@ class _Documents:
         self.seen: dict[str, str] = {}
         self.related: dict[str, NewsDocument] = {}
         self.head: list[NewsDocument] = []
+        self._stream: Iterator[NewsDocument] | None = None  # set by peek()
 
     def _problem(self, problem: InputProblem) -> None:
         self.report.problems.append(problem)
@@ -287,7 +288,7 @@ class _Documents:
     def __iter__(self) -> Iterator[NewsDocument]:
         yield from self.head
         self.head = []
-        yield from getattr(self, "_stream", None) or self._articles()
+        yield from self._stream if self._stream is not None else self._articles()
 
 
 def _write_documents(

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from vn_search.analysis.fold import fold_text
 from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.segment import split_protected
 from vn_search.analysis.terms import JOINER, fold_term
@@ -66,9 +65,6 @@ class ParsedQuery:
     def highlight_terms(self) -> set[str]:
         """Folded syllables a snippet should mark."""
         return {fold_term(s) for run in self.words + self.phrases for s in run}
-
-    def syllables(self) -> list[str]:
-        return [s for run in self.words + self.phrases for s in run]
 
     def describe(self) -> str:
         show = lambda runs: ", ".join(" ".join(r) for r in runs)  # noqa: E731
@@ -218,8 +214,3 @@ def build_plan(parsed: ParsedQuery) -> ScoringPlan:
         for words in parsed.excluded
     ]
     return plan
-
-
-def strip_diacritics(text: str) -> str:
-    """What a user typing without accents would type (for tests, benches)."""
-    return fold_text(text)

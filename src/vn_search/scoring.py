@@ -62,11 +62,15 @@ class ScoringPlan:
     excluded: list = field(default_factory=list)  # Whoosh queries no hit may match
 
 
+def _per_document(column, count: int, dtype) -> np.ndarray:
+    """One value per document from a Whoosh column reader."""
+    return np.fromiter((column[i] for i in range(count)), dtype=dtype, count=count)
+
+
 class _Leaf:
     """Per-segment arrays that do not change while a generation is open."""
 
-    def __init__(self, reader, base: int, fieldnames: list[str]) -> None:
-        self.base = base
+    def __init__(self, reader, fieldnames: list[str]) -> None:
         self.count = reader.doc_count_all()
         self.lengths: dict[str, np.ndarray] = {}
         for name in fieldnames:
@@ -74,14 +78,12 @@ class _Leaf:
             if column is None:
                 self.lengths[name] = np.zeros(self.count, dtype=np.float32)
             else:
-                codes = np.fromiter((column[i] for i in range(self.count)), dtype=np.uint8, count=self.count)
-                self.lengths[name] = _BYTE_TO_LENGTH[codes]
+                self.lengths[name] = _BYTE_TO_LENGTH[_per_document(column, self.count, np.uint8)]
         # Dates as sortable integers; undated documents hold the column's
         # default (2**64 - 1) and become 0, so they sort last.
         self.published = np.zeros(self.count, np.int64)
         if reader.has_column("published"):
-            column = reader.column_reader("published", translate=False)
-            values = np.fromiter((column[i] for i in range(self.count)), dtype=np.uint64, count=self.count)
+            values = _per_document(reader.column_reader("published", translate=False), self.count, np.uint64)
             values[values >= 2**62] = 0
             self.published = values.astype(np.int64)
         self.live = None
@@ -98,7 +100,7 @@ class IndexStatistics:
         reader = searcher.reader()
         self.size = reader.doc_count_all()
         self.live_count = max(1, reader.doc_count())
-        self.leaves = [_Leaf(leaf, base, fieldnames) for leaf, base in reader.leaf_readers()]
+        self.leaves = [_Leaf(leaf, fieldnames) for leaf, _ in reader.leaf_readers()]
         self.lengths = {name: np.concatenate([leaf.lengths[name] for leaf in self.leaves]) if self.leaves else np.zeros(0, np.float32) for name in fieldnames}
         live = [leaf.live if leaf.live is not None else np.ones(leaf.count, bool) for leaf in self.leaves]
         self.live = np.concatenate(live) if live else np.zeros(0, bool)
