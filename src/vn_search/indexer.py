@@ -5,23 +5,29 @@ Analysis (normalise → segment → terms) is the costly part. Large jobs use
 Whoosh's own multi-process writer (``whoosh.multiproc.MpWriter``), with
 its sub-writers taught to analyse: the parent only reads and parses the
 input and hands raw documents over; each worker normalises, segments
-(once per document), computes postings and writes its own segment. See
-``store.py`` for why a crash never breaks the index.
+(once per document), computes postings and writes its own segments with
+``segment_writer.BulkSegmentWriter``. Segments are written as separate
+files, not Whoosh's "compound" file: a reader of a compound file copies
+each part into memory, per searcher. See ``store.py`` for why a crash
+never breaks the index.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import queue
 import shutil
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.writing import SegmentWriter
 
 from vn_search import store
 from vn_search.analysis.normalize import normalize_query, normalize_text
@@ -31,13 +37,17 @@ from vn_search.documents import InputProblem, NewsDocument
 from vn_search.errors import IndexVersionError
 from vn_search.restore import AccentModel
 from vn_search.schema import ANALYSIS_VERSION, build_schema, encode_postings, pack_blob
+from vn_search.segment_writer import BulkSegmentWriter
 
 __all__ = ["IndexReport", "build_index", "document_fields", "ACCENT_MODEL_FILE"]
 
 ACCENT_MODEL_FILE = "accents.npz"  # the accent model, beside the Whoosh files
 
 _PARALLEL_THRESHOLD = 200  # fewer documents than this are not worth the processes
-_WRITER_MB = 128  # Whoosh posting pool per writer process
+# Postings a worker holds before it writes a segment and starts another.
+# Writing briefly needs about twice this; two workers plus the parent's
+# accent counts stay well under 1.5 GB.
+_SEGMENT_MB = 256
 
 
 @dataclass
@@ -110,15 +120,60 @@ def document_fields(doc: NewsDocument) -> dict:
         if value:
             fields[name] = value
     for name, text in _field_texts(doc).items():
-        exact, folded = field_terms(segment_terms(text)) if text else ({}, {})
+        # Body bigrams only inside pyvi words: pairs across words were 60% of
+        # the vocabulary, and dropping them cost 0.001-0.004 MRR on MDS,
+        # gained 0.004-0.007 on KI-4w (bench/relevance.py, corpus C).
+        exact, folded = field_terms(segment_terms(text), cross_word_pairs=name != "body") if text else ({}, {})
         fields[name] = encode_postings(exact, positions=False)
         fields[name + "_f"] = encode_postings(folded)
     return fields
 
 
+def _learn_accents(accents: AccentModel, doc: NewsDocument) -> None:
+    """Teach the accent model a document :func:`document_fields` has
+    normalised."""
+    accents.add_text("\n".join([doc.title, doc.kicker or "", doc.summary, *doc.paragraphs]), normalized=True)
+
+
 class _AnalysingTask(SubWriterTask):
     """A Whoosh sub-writer process that analyses the raw documents it is
-    handed (``_doc``) before writing them to its segment."""
+    handed (``_doc``) and writes them with :class:`BulkSegmentWriter`.
+
+    It starts a new segment whenever the postings held in memory pass
+    ``segment_mb``, and reports the list of segments it wrote (or the
+    error that stopped it) on the result queue.
+    """
+
+    segment_mb = _SEGMENT_MB
+
+    def run(self) -> None:
+        parent = os.getppid()
+        try:
+            ix = self.storage.open_index(self.indexname)
+            segments = []
+            self.writer = BulkSegmentWriter(ix, _lk=False, compound=False)
+            self.accents = AccentModel()
+            while True:
+                try:
+                    job = self.jobqueue.get(timeout=1.0)
+                except queue.Empty:
+                    if os.getppid() != parent:  # the indexer was killed: stop
+                        return
+                    continue
+                if job is None:
+                    break
+                self._process_file(*job)
+                if self.writer.postings.nbytes > self.segment_mb * 1024 * 1024:
+                    segments.append(self.writer._finalize_segment())
+                    self.writer = BulkSegmentWriter(ix, _lk=False, compound=False)
+            if self.writer._added:
+                segments.append(self.writer._finalize_segment())
+            else:
+                self.writer._close_segment()
+            self.resultqueue.put((None, segments, self.accents))
+        except BaseException:
+            self.resultqueue.put((traceback.format_exc(), [], None))
+            raise
 
     def _process_file(self, filename, doc_count):
         writer = self.writer
@@ -126,21 +181,24 @@ class _AnalysingTask(SubWriterTask):
         with tempstorage.open_file(filename).raw_file() as stream:
             for _ in range(doc_count):
                 _, args = pickle.load(stream)
-                writer.add_document(**document_fields(args["_doc"]))
+                doc = args["_doc"]
+                writer.add_document(**document_fields(doc))
+                _learn_accents(self.accents, doc)
         tempstorage.delete_file(filename)
 
 
-class _AnalysingWriter(MpWriter):
+class _AnalysingWriter(MpWriter, BulkSegmentWriter):
     """MpWriter whose sub-writers are :class:`_AnalysingTask` processes.
 
-    ``multisegment`` keeps each worker's segment as it is instead of merging
-    them all in the parent at commit (a single-core step that would take as
-    long as the analysis); Whoosh's merge policy still folds small segments
-    together on later commits.
+    Each worker's segments are kept as they are instead of being merged in
+    the parent at commit (a single-core step that would take as long as the
+    analysis); the merge policy still folds small segments together on
+    later commits, through :class:`BulkSegmentWriter`'s arrays.
     """
 
-    def __init__(self, ix, procs: int, **kwargs) -> None:
-        super().__init__(ix, procs=procs, **kwargs)
+    def __init__(self, ix, procs: int, accents: AccentModel, **kwargs) -> None:
+        super().__init__(ix, procs=procs, multisegment=True, compound=False, **kwargs)
+        self.accents = accents  # the workers' accent counts are merged into it
         # Start every worker now, before the first job is queued: queueing
         # starts a feeder thread, and forking a process that has threads can
         # deadlock (Python 3.12+ warns about it).
@@ -151,9 +209,52 @@ class _AnalysingWriter(MpWriter):
         task = _AnalysingTask(
             self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment
         )
+        task.daemon = True  # never outlive the indexer
         self.tasks.append(task)
         task.start()
         return task
+
+    def _commit(self, mergetype, optimize, merge) -> None:
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self.jobqueue.put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        # Collect results before joining: a process does not exit until
+        # what it queued has been read.
+        errors = []
+        for task in self.tasks:
+            while True:
+                try:
+                    error, segments, accents = self.resultqueue.get(timeout=1.0)
+                    break
+                except queue.Empty:
+                    if not any(t.is_alive() for t in self.tasks):
+                        error, segments, accents = f"an indexing worker died (exit code {task.exitcode})", [], None
+                        break
+            if error:
+                errors.append(error)
+            finalsegments += segments
+            if accents is not None:
+                self.accents.merge(accents)
+        for task in self.tasks:
+            task.join()
+        if errors:
+            raise RuntimeError("indexing worker failed:\n" + errors[0])
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()
+
+    def cancel(self) -> None:
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+        for task in self.tasks:
+            task.join()
+        SegmentWriter.cancel(self)
 
 
 class _Progress:
@@ -209,14 +310,14 @@ def build_index(
                 ix = whoosh_index.open_dir(build)
             documents = _Documents(read_sources(sources), report, on_problem)
             parallel = workers > 1 and documents.peek(_PARALLEL_THRESHOLD) >= _PARALLEL_THRESHOLD
-            if parallel:
-                writer = _AnalysingWriter(ix, procs=workers, batchsize=50, multisegment=True, limitmb=_WRITER_MB)
-            else:
-                writer = ix.writer(limitmb=_WRITER_MB)
             accents = AccentModel()
             previous_model = None if fresh else current / ACCENT_MODEL_FILE
             if previous_model is not None and previous_model.exists():
                 accents = AccentModel.load(previous_model)
+            if parallel:
+                writer = _AnalysingWriter(ix, procs=workers, accents=accents, batchsize=50)
+            else:
+                writer = BulkSegmentWriter(ix, compound=False)
             try:
                 _write_documents(writer, documents, report, progress, fresh, parallel, accents)
             except BaseException:
@@ -302,17 +403,15 @@ def _write_documents(
     existing = None if fresh else writer.searcher()
 
     def add(doc: NewsDocument) -> None:
-        # The parent learns accents while the workers analyse: it is the
-        # one process with time to spare.
-        accents.add_text("\n".join([doc.title, doc.kicker or "", doc.summary, *doc.paragraphs]))
         if existing is not None:
             docnum = existing.document_number(id=doc.id)
             if docnum is not None:
                 writer.delete_document(docnum)
-        if parallel:  # the worker analyses the raw document
+        if parallel:  # the worker analyses the raw document and learns its accents
             writer.add_document(id=doc.id, _doc=doc)
         else:
             writer.add_document(**document_fields(doc))
+            _learn_accents(accents, doc)
         bar.update()
 
     try:

@@ -559,9 +559,11 @@ class AccentModel:
 
     # ---- training
 
-    def add_text(self, text: str) -> None:
-        """Learn from one accented text: a title, a summary or a whole body."""
-        text = normalize_text(text)  # queries get the same, so hoà and hòa meet
+    def add_text(self, text: str, normalized: bool = False) -> None:
+        """Learn from one accented text: a title, a summary or a whole body
+        (``normalized`` if it already went through ``normalize_text``)."""
+        if not normalized:
+            text = normalize_text(text)  # queries get the same, so hoà and hòa meet
         if not text:
             return
         self._pending.append(SEP)

@@ -3,7 +3,8 @@
 Text fields come in pairs (see ``analysis/terms.py``): ``title`` holds the
 exact syllables and pyvi words (frequencies only), ``title_f`` the folded
 syllables and bigrams with positions (phrase queries are folded);
-likewise ``summary``/``summary_f`` and ``body``/``body_f``. Their
+likewise ``summary``/``summary_f`` and ``body``/``body_f``, except that
+``body_f`` keeps only the bigrams inside pyvi words. Their
 terms are computed outside Whoosh (in worker processes), so these fields
 take pre-analysed postings instead of running an analyzer.
 
@@ -36,7 +37,7 @@ __all__ = [
 
 # Bump whenever analysis or schema changes what terms a document produces:
 # an index built by another version must be rebuilt, and says so.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 
 TEXT_FIELDS = ("title", "summary", "body")
 

@@ -8,12 +8,16 @@ Every text field is indexed twice (see ``schema.py``):
   folded syllable bigrams (``can_bo``): most Vietnamese words are two
   syllables, so the bigram lets an unaccented query that pyvi cannot segment
   (``luan chuyen can bo``) still match whole words, as a short posting list.
+  Article bodies keep only the bigrams inside pyvi words: across words they
+  are mostly one-off pairs, the bulk of the vocabulary.
 
     >>> exact, folded = field_terms(segment_terms("Luân chuyển cán bộ"))
     >>> sorted(exact)
     ['bộ', 'chuyển', 'cán', 'cán_bộ', 'luân', 'luân_chuyển']
     >>> sorted(folded)
     ['bo', 'can', 'can_bo', 'chuyen', 'chuyen_can', 'luan', 'luan_chuyen']
+    >>> sorted(field_terms(segment_terms("Luân chuyển cán bộ"), cross_word_pairs=False)[1])
+    ['bo', 'can', 'can_bo', 'chuyen', 'luan', 'luan_chuyen']
 
 Positions count syllables, so phrase queries work on both fields; a word or
 bigram sits at the position of its first syllable.
@@ -52,11 +56,15 @@ def words_of(words: list[Word]) -> list[tuple[str, ...] | None]:
     return stream
 
 
-def field_terms(stream: list[tuple[str, ...] | None]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+def field_terms(
+    stream: list[tuple[str, ...] | None], cross_word_pairs: bool = True
+) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
     """Exact and folded terms of one field, each mapped to its positions.
 
     ``stream`` is :func:`~vn_search.analysis.segment.segment_terms` output:
-    lowercase syllable tuples, None where a phrase ends.
+    lowercase syllable tuples, None where a phrase ends. Without
+    ``cross_word_pairs`` only the bigrams inside a pyvi word are kept
+    (``can_bo`` but not ``chuyen_can``).
     """
     exact: dict[str, list[int]] = {}
     folded: dict[str, list[int]] = {}
@@ -69,6 +77,8 @@ def field_terms(stream: list[tuple[str, ...] | None]) -> tuple[dict[str, list[in
             continue
         first = position
         plains = []
+        if not cross_word_pairs:
+            previous = None
         for syllable in word:
             plain = cache.get(syllable)
             if plain is None:
