@@ -2,30 +2,36 @@
 
 Builds (or reuses) ``bench/work/load-index-<docs>/`` from the first
 ``--docs`` vietnews test articles, starts ``vn-search serve`` on a free
-loopback port, and drives it from this process: ``--connections`` threads,
-each with its own keep-alive ``http.client`` connection to 127.0.0.1, for
-``--seconds`` seconds, after which everything stops by itself.
+loopback port (``--workers`` processes, default one per CPU as `serve`
+does), and drives it from this process: for each count in
+``--connections`` (default ``8,32``: issue #5's 8 concurrent clients, issue
+#6's 32 connections), that many threads, each with its own keep-alive
+``http.client`` connection to 127.0.0.1, for ``--seconds`` seconds, after
+which everything stops by itself.
 
 The query mix (fixed seed, from titles of indexed articles): accented title
 fragments (35%), the same unaccented (25%), quoted three-word phrases
 (15%), page 2 to 5 of an accented fragment (15%), two-word queries (10%),
-all through ``/api/search``.
+all through ``/api/search``. Each connection count gets its own queries
+(no query repeats within a run), so a run never answers from what the
+previous one warmed.
 
-The server's floor is measured in the same run with the same generator:
-``/healthz`` (the engine's cached stats) and ``/static/search.css`` (Flask
-and waitress alone), so that the search figures are also given as ratios.
-The generator shares the two cores with the server, so the floor is partly
-the generator's own limit; server CPU per request (from /proc) is printed
-for that reason.
+The server's floor is measured in the same run, at the same connection
+count, with the same generator: ``/healthz`` (the engine's cached stats)
+and ``/static/search.css`` (Flask and waitress alone), so that the search
+figures are also given as ratios. The generator shares the two cores with
+the server, so the floor is partly the generator's own limit; server CPU
+per request (from /proc, all server processes) is printed for that reason.
 
 ``--hostile N`` then sends N generated hostile queries (the generator of
-tests/test_hostile_queries.py) to ``/api/search`` and ``/search`` and
-reports the status classes, 5xx count and p99.
+tests/test_hostile_queries.py) to ``/api/search``, and every second one to
+``/search`` as well, at the largest connection count, and reports the
+status classes, 5xx count and p99 per endpoint.
 
 Usage (repository root, project venv; needs /work/shared/data)::
 
-    .venv/bin/python bench/load.py [--docs 20000] [--seconds 60] [--connections 32]
-                                   [--threads 8] [--floor-seconds 10] [--hostile N] [--seed 13]
+    .venv/bin/python bench/load.py [--docs 20000] [--seconds 60] [--connections 8,32]
+                                   [--workers N] [--threads N] [--floor-seconds 10] [--hostile N] [--seed 13]
 
 Prints a table and writes ``bench/results/load.json``.
 """
@@ -103,11 +109,14 @@ def free_port() -> int:
 class Server:
     """`vn-search serve` in its own process group, stopped on exit."""
 
-    def __init__(self, index: Path, threads: int) -> None:
+    def __init__(self, index: Path, workers: int | None, threads: int | None) -> None:
         self.port = free_port()
+        command = cli("serve", "--index", index, "--host", HOST, "--port", self.port)
+        for option, value in (("--workers", workers), ("--threads", threads)):
+            if value:
+                command += [option, str(value)]
         self.process = subprocess.Popen(
-            cli("serve", "--index", index, "--host", HOST, "--port", self.port, "--threads", threads),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         deadline = time.monotonic() + 120
         while True:
@@ -125,18 +134,27 @@ class Server:
             time.sleep(0.2)
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time of the server process so far (Linux)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time of every server process so far (Linux):
+        the supervisor with the workers it has reaped, and the live ones."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # fields[3] is the process group: the server started its own.
+            if int(fields[3]) != self.process.pid:
+                continue
+            ticks += int(fields[11]) + int(fields[12])
+            if int(stat.parent.name) == self.process.pid:
+                ticks += int(fields[13]) + int(fields[14])
+        return ticks / os.sysconf("SC_CLK_TCK") if ticks else None
 
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
@@ -243,12 +261,20 @@ def measure(server: Server, name: str, requests, connections: int, seconds: floa
     recorder = Recorder()
     cpu_before = server.cpu_seconds()
     wall = drive(server.port, requests, connections, seconds, recorder)
-    cpu_after = server.cpu_seconds()
+    result = summarize(name, connections, recorder, wall, cpu_before, server.cpu_seconds())
+    print(f"  {name} @ {connections}: {result['requests']} requests, {result['req_per_s']} req/s, "
+          f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}", flush=True)
+    return result
+
+
+def summarize(name: str, connections: int, recorder: Recorder, wall: float,
+              cpu_before: float | None, cpu_after: float | None) -> dict:
     every = [latency for values in recorder.latencies.values() for latency in values]
     statuses = sum(recorder.statuses.values(), Counter())
     count = len(every)
-    result = {
+    return {
         "phase": name,
+        "connections": connections,
         "requests": count,
         "seconds": round(wall, 1),
         "req_per_s": round(count / wall, 1) if wall else 0.0,
@@ -268,33 +294,36 @@ def measure(server: Server, name: str, requests, connections: int, seconds: floa
             for label, values in sorted(recorder.latencies.items())
         },
     }
-    print(f"  {name}: {count} requests, {result['req_per_s']} req/s, p99 {result['p99_ms']} ms, "
-          f"errors {result['errors']}", flush=True)
-    return result
 
 
 def hostile_requests(count: int, seed: int) -> list[tuple[str, str]]:
+    """Each query to /api/search; every second one to /search too."""
     sys.path.insert(0, str(ROOT / "tests"))
     from test_hostile_queries import hostile_queries
 
     requests = []
     for number, (query, raw) in enumerate(hostile_queries(count, seed)):
-        endpoint = "/api/search" if number % 2 else "/search"
-        requests.append((endpoint, f"{endpoint}?{query if raw else 'q=' + quote(query, safe='')}"))
+        arguments = query if raw else "q=" + quote(query, safe="")
+        requests.append(("/api/search", f"/api/search?{arguments}"))
+        if number % 2:
+            requests.append(("/search", f"/search?{arguments}"))
     return requests
 
 
 # -- report -----------------------------------------------------------------------------------
 
 
-def print_table(rows: list[dict], floor: dict | None) -> None:
-    columns = ["phase", "requests", "req_per_s", "p50_ms", "p95_ms", "p99_ms", "errors", "server_cpu_ms_per_req"]
-    if floor:
-        columns += ["x_floor_req_per_s", "x_floor_p50"]
+def print_table(rows: list[dict]) -> None:
+    """One line per phase; ratios against the /healthz floor measured at
+    the same connection count."""
+    columns = ["phase", "connections", "requests", "req_per_s", "p50_ms", "p95_ms", "p99_ms", "errors",
+               "server_cpu_ms_per_req", "x_floor_req_per_s", "x_floor_p50"]
+    floors = {row["connections"]: row for row in rows if row["phase"].startswith("/healthz")}
     table = []
     for row in rows:
         line = {column: row.get(column, "") for column in columns}
-        if floor and row.get("req_per_s"):
+        floor = floors.get(row.get("connections"))
+        if floor and row.get("req_per_s") and floor["req_per_s"]:
             line["x_floor_req_per_s"] = f"{row['req_per_s'] / floor['req_per_s']:.3f}"
             line["x_floor_p50"] = f"{row['p50_ms'] / floor['p50_ms']:.1f}" if floor["p50_ms"] else ""
         table.append(line)
@@ -304,56 +333,112 @@ def print_table(rows: list[dict], floor: dict | None) -> None:
         print("  ".join(str(line[c]).ljust(widths[c]) for c in columns))
 
 
+def goal_lines(searches: dict[int, dict], hostile: dict | None) -> list[str]:
+    """The issue goals next to the measured figures."""
+    lines = []
+    if 8 in searches:
+        run = searches[8]
+        met = run["req_per_s"] >= 100 and run["p95_ms"] <= 150
+        lines.append(f"issue #5 goal 1 (HTTP, 8 clients): >= 100 req/s and p95 <= 150 ms; measured "
+                     f"{run['req_per_s']} req/s, p95 {run['p95_ms']} ms: {'met' if met else 'NOT met'}")
+    if 32 in searches:
+        run = searches[32]
+        lines.append(f"issue #6 promise 6 (32 connections, zero errors): {run['req_per_s']} req/s, "
+                     f"p50 {run['p50_ms']} / p95 {run['p95_ms']} / p99 {run['p99_ms']} ms, "
+                     f"errors {run['errors']}: {'met' if run['errors'] == 0 else 'NOT met'}")
+    if hostile:
+        api = hostile["by_endpoint"]["/api/search"]
+        lines.append(f"issue #6 promise 4 (hostile queries through /api/search, zero 5xx): {api['requests']} "
+                     f"queries, 5xx {api['5xx']}, p99 {api['p99_ms']} ms, max {api['max_ms']} ms: "
+                     f"{'met' if api['5xx'] == 0 else 'NOT met'}")
+    return lines
+
+
+def hostile_phase(server: Server, count: int, seed: int, connections: int) -> dict:
+    requests = hostile_requests(count, seed)
+    recorder = Recorder()
+    cpu_before = server.cpu_seconds()
+    wall = drive(server.port, requests, connections, None, recorder)
+    cpu_after = server.cpu_seconds()
+    result = summarize(f"hostile x{count}", connections, recorder, wall, cpu_before, cpu_after)
+    result["by_endpoint"] = {}
+    for endpoint, latencies in sorted(recorder.latencies.items()):
+        statuses = recorder.statuses[endpoint]
+        result["by_endpoint"][endpoint] = {
+            "requests": len(latencies),
+            "statuses": {str(status): n for status, n in sorted(statuses.items(), key=lambda kv: str(kv[0]))},
+            "5xx": sum(n for status, n in statuses.items() if status is not None and status >= 500),
+            "no_answer": statuses.get(None, 0),
+            "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+            "max_ms": round(max(latencies) * 1000, 1),
+        }
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=20_000)
-    parser.add_argument("--seconds", type=float, default=60.0, help="duration of the search load")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument("--seconds", type=float, default=60.0, help="duration of each search load")
+    parser.add_argument("--connections", default="8,32",
+                        help="comma-separated connection counts, one search load each (default 8,32)")
+    parser.add_argument("--workers", type=int, default=None, help="server processes (default: serve's, one per CPU)")
+    parser.add_argument("--threads", type=int, default=None, help="waitress threads per server process (default: serve's)")
     parser.add_argument("--floor-seconds", type=float, default=10.0, help="duration of each floor measurement")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--hostile", type=int, default=0, metavar="N", help="then send N hostile queries")
     parser.add_argument("--seed", type=int, default=SEED)
     options = parser.parse_args()
+    connection_counts = [int(part) for part in options.connections.split(",") if part.strip()]
 
     index, records, build_seconds = ensure_index(options.docs)
     rng = random.Random(options.seed)
-    mix = query_mix(records, 5000, rng)
-    server = Server(index, options.threads)
-    rows, report = [], {}
+    # Enough distinct queries that none repeats within a run: a repeat would
+    # be answered from caches the first one warmed.
+    per_run = 15_000
+    warmup_mix = query_mix(records, 2_000, rng)
+    mixes = {connections: query_mix(records, per_run, rng) for connections in connection_counts}
+    server = Server(index, options.workers, options.threads)
+    rows, searches, hostile = [], {}, None
+    load_before = os.getloadavg()
     try:
-        print(f"serving {index.relative_to(ROOT)} ({len(records)} documents) on {HOST}:{server.port}; "
-              f"{options.connections} connections", flush=True)
-        drive(server.port, mix, options.connections, options.warmup, None)  # searchers opened, caches warm
-        floor = measure(server, "/healthz (floor)", [("healthz", "/healthz")], options.connections,
-                        options.floor_seconds)
-        static = measure(server, "/static (floor)", [("static", "/static/search.css")], options.connections,
-                         options.floor_seconds)
-        search = measure(server, "search mix", mix, options.connections, options.seconds)
-        rows = [floor, static, search]
-        for label, stats in search["by_label"].items():
-            rows.append({"phase": f"  {label}", **stats})
+        print(f"serving {index.relative_to(ROOT)} ({len(records)} documents) on {HOST}:{server.port}, "
+              f"workers: {options.workers or 'serve default'}, threads: {options.threads or 'serve default'}; "
+              f"load average before: {load_before[0]:.2f}", flush=True)
+        drive(server.port, warmup_mix, max(connection_counts), options.warmup, None)  # searchers opened
+        for connections in connection_counts:
+            rows.append(measure(server, "/healthz (floor)", [("healthz", "/healthz")], connections,
+                                options.floor_seconds))
+            rows.append(measure(server, "/static (floor)", [("static", "/static/search.css")], connections,
+                                options.floor_seconds))
+            search = measure(server, "search mix", mixes[connections], connections, options.seconds)
+            searches[connections] = search
+            rows.append(search)
+            for label, stats in search["by_label"].items():
+                rows.append({"phase": f"  {label}", "connections": connections, **stats})
         if options.hostile:
-            hostile = measure(server, f"hostile x{options.hostile}", hostile_requests(options.hostile, options.seed),
-                              options.connections, None)
-            hostile["5xx"] = sum(n for status, n in hostile["statuses"].items() if status != "None" and int(status) >= 500)
+            hostile = hostile_phase(server, options.hostile, options.seed, max(connection_counts))
+            print(f"  {hostile['phase']}: {hostile['requests']} requests, errors {hostile['errors']}", flush=True)
             rows.append(hostile)
-            report["hostile"] = hostile
-        report.update(floor=floor, static=static, search=search)
     finally:
         server.stop()
+    load_after = os.getloadavg()
     print()
-    print_table(rows, floor=report.get("floor"))
-    if "hostile" in report:
-        hostile = report["hostile"]
-        print(f"hostile: statuses {hostile['statuses']}, 5xx {hostile['5xx']}, p99 {hostile['p99_ms']} ms, "
-              f"max {hostile['max_ms']} ms")
+    print_table(rows)
+    if hostile:
+        for endpoint, stats in hostile["by_endpoint"].items():
+            print(f"hostile {endpoint}: {stats['requests']} requests, statuses {stats['statuses']}, "
+                  f"5xx {stats['5xx']}, p99 {stats['p99_ms']} ms, max {stats['max_ms']} ms")
+    for line in goal_lines(searches, hostile):
+        print(line)
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+          "(includes this generator and the server)")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "load.json"
     out.write_text(json.dumps({
-        "documents": len(records), "index_build_seconds": build_seconds, "connections": options.connections,
-        "server_threads": options.threads, "seconds": options.seconds, "seed": options.seed, "cpus": os.cpu_count(),
-        "mix": dict(MIX), **report,
+        "documents": len(records), "index_build_seconds": build_seconds, "connections": connection_counts,
+        "server_workers": options.workers, "server_threads": options.threads, "seconds": options.seconds,
+        "seed": options.seed, "cpus": os.cpu_count(), "load_average": [load_before[0], load_after[0]],
+        "mix": dict(MIX), "rows": rows, "search": {str(c): run for c, run in searches.items()}, "hostile": hostile,
     }, ensure_ascii=False, indent=2))
     print(f"wrote {out.relative_to(ROOT)}")
 

@@ -187,9 +187,12 @@ def stats_command(index_dir, as_json) -> None:
 @_index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
-@click.option("--debug", is_flag=True, help="Flask's debug server (loopback hosts only).")
-def serve_command(index_dir, host, port, threads, debug) -> None:
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Server processes sharing the port (default: one per CPU).")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Threads per process (default: 8 shared among the processes, at least 2 each).")
+@click.option("--debug", is_flag=True, help="Flask's debug server, one process (loopback hosts only).")
+def serve_command(index_dir, host, port, workers, threads, debug) -> None:
     """Serve the search page and JSON API (waitress).
 
     \b
@@ -200,7 +203,7 @@ def serve_command(index_dir, host, port, threads, debug) -> None:
 
     click.echo(f"Serving {index_dir} on http://{host}:{port}/  (Ctrl+C to stop)", err=True)
     try:
-        serve(index_dir, host=host, port=port, debug=debug, threads=threads)
+        serve(index_dir, host=host, port=port, debug=debug, threads=threads, workers=workers)
     except VnSearchError as error:
         _fail(str(error))
     except ValueError as error:

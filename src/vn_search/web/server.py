@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
 
+from vn_search.web import prefork
 from vn_search.web.security import is_loopback_host
 
-__all__ = ["serve", "UnsafeDebugServer"]
+__all__ = ["serve", "UnsafeDebugServer", "TOTAL_THREADS"]
+
+TOTAL_THREADS = 8  # shared among the worker processes unless threads is given
 
 
 class UnsafeDebugServer(ValueError):
@@ -18,15 +22,26 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 5000,
     debug: bool = False,
-    threads: int = 8,
+    threads: int | None = None,
+    workers: int | None = None,
 ) -> None:
     """Serve the index at ``index_dir`` until interrupted.
 
     Without ``debug`` the app runs under waitress, a production WSGI server
-    with a pool of ``threads`` workers (the engine is thread-safe for
-    searching). ``debug=True`` starts Flask's development server with the
-    interactive debugger, which runs any Python code a visitor types into a
-    traceback page: it is only allowed on a loopback address.
+    with a pool of ``threads`` threads (the engine is thread-safe for
+    searching), in each of ``workers`` processes sharing the port (default:
+    one per CPU). Searching is Python work, so one process uses one core
+    however many threads it has; a worker that dies is replaced, and
+    SIGTERM or Ctrl-C stops them all. Every worker opens the index itself
+    and sees a newly published generation from its next search on.
+
+    By default the workers share eight threads (at least two each): a
+    process's threads only take turns on its core, and each holds its own
+    Whoosh searcher.
+
+    ``debug=True`` starts Flask's development server, in one process, with
+    the interactive debugger, which runs any Python code a visitor types
+    into a traceback page: it is only allowed on a loopback address.
     """
     if debug and not is_loopback_host(host):
         raise UnsafeDebugServer(
@@ -34,18 +49,29 @@ def serve(
             "anyone who can reach it run code on this machine. Use "
             "host='127.0.0.1' (or 'localhost', '::1') with debug, or drop debug."
         )
-    if not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a whole number of at least 1, not {threads!r}")
+    for name, value in (("threads", threads), ("workers", workers)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
 
     from vn_search.web import create_app
 
-    app = create_app(index_dir)
     if debug:
         # No reloader: it re-executes sys.argv, which breaks when serve() is
         # called from `python -c` or an embedding script.
-        app.run(host=host, port=port, debug=True, use_reloader=False)
+        create_app(index_dir).run(host=host, port=port, debug=True, use_reloader=False)
         return
 
     import waitress
 
-    waitress.serve(app, host=host, port=port, threads=threads, ident="vn-search")
+    workers = prefork.default_workers() if workers is None else workers
+    threads = max(2, TOTAL_THREADS // workers) if threads is None else threads
+    if workers == 1 or not hasattr(os, "fork"):
+        waitress.serve(create_app(index_dir), host=host, port=port, threads=threads, ident="vn-search")
+        return
+
+    def serve_on(listener: socket.socket) -> None:
+        # In the worker, after the fork: its own engine, files and threads.
+        waitress.serve(create_app(index_dir), sockets=[listener], threads=threads, ident="vn-search")
+
+    with prefork.bind(host, port) as listener:
+        prefork.run_workers(listener, workers, serve_on)

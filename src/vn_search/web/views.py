@@ -178,6 +178,8 @@ class SearchViews:
             return _json_error(503, str(problem) or "index unavailable", ok=False)
         return jsonify(
             ok=True,
+            # Which server process answered: `serve` runs several.
+            pid=os.getpid(),
             documents=stats.documents,
             articles=stats.articles,
             related=stats.related,
