@@ -24,7 +24,6 @@ from vn_search.web import create_app
 
 QUERY_COUNT = 1500
 SEED = 1500
-SECONDS_PER_REQUEST = 2.0  # loose: a normal query here takes a few ms
 
 WHOOSH_SYNTAX = [
     "title:(", "title:", "body:cán", "a*", "*", "?", "*:*", '"', '""', '"cán bộ', 'cán bộ"', "AND", "OR", "NOT",
@@ -125,8 +124,8 @@ def test_hostile_queries_never_fail_and_never_hang(client):
         elapsed = time.perf_counter() - started
         timings.append(elapsed)
         allowed = (200, 400) if endpoint == "/api/search" else (200, 302)
-        if response.status_code not in allowed or elapsed > SECONDS_PER_REQUEST:
-            failures.append(f"{endpoint} {response.status_code} in {elapsed:.2f} s: {arguments[:120]!r}")
+        if response.status_code not in allowed:
+            failures.append(f"{endpoint} {response.status_code}: {arguments[:120]!r}")
         elif endpoint == "/api/search" and response.status_code == 200:
             data = response.get_json()
             assert len(data["query"]) <= SearchEngine.max_query_chars, arguments[:120]
@@ -146,14 +145,22 @@ def test_every_kind_of_hostile_query_is_generated():
     assert any("<script>" in text for text in texts) and any("title:(" in text for text in texts)
 
 
-def test_a_long_unknown_word_costs_no_more_than_a_normal_query(client):
+def test_the_work_a_query_can_cause_is_capped(client, monkeypatch):
+    """Cost is bounded by construction, not by a clock: a query scores at
+    most MAX_TERMS syllables, and a long or many-worded query is never sent
+    to typo correction (whose candidate count grows with word length)."""
+    from vn_search.query import MAX_TERMS, build_plan, parse_query
+    from vn_search.suggest import MAX_SUGGEST_WORDS, Suggester
+
+    for text in ("đ" * 500, " ".join(["cán bộ"] * 2000), "(" * 5000 + "a" + ")" * 5000, '"' + "x " * 3000 + '"'):
+        plan = build_plan(parse_query(text))
+        assert sum(group.counts for group in plan.groups) <= MAX_TERMS
+    edits: list[str] = []
+    original = Suggester._best_edit
+    monkeypatch.setattr(Suggester, "_best_edit", lambda self, word, joined: edits.append(word) or original(self, word, joined))
     engine = client.application.extensions["vn_search"]
-    normal = min(_timed(engine.search, "luan chuyen can bo") for _ in range(5))
-    hostile = min(_timed(engine.search, word * 500) for word in ("đ", "x"))
-    assert hostile < max(0.25, 20 * normal), f"{hostile:.2f} s against {normal * 1000:.1f} ms for a normal query"
-
-
-def _timed(function, *args) -> float:
-    started = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - started
+    for text in ("đ" * 500, "x" * 500, " ".join(["bieu tihn"] * (MAX_SUGGEST_WORDS + 1))):
+        engine.search(text)
+    assert edits == []
+    engine.search("bieu tihn")  # a real typo still gets one attempt
+    assert edits
