@@ -44,10 +44,11 @@ __all__ = ["IndexReport", "build_index", "document_fields", "ACCENT_MODEL_FILE"]
 ACCENT_MODEL_FILE = "accents.npz"  # the accent model, beside the Whoosh files
 
 _PARALLEL_THRESHOLD = 200  # fewer documents than this are not worth the processes
-# Postings a worker holds before it writes a segment and starts another.
-# Writing briefly needs about twice this; two workers plus the parent's
-# accent counts stay well under 1.5 GB.
-_SEGMENT_MB = 256
+# Postings a worker holds before it writes a segment and starts another. A
+# worker's memory peaks at about three times this while it writes (sorted
+# copies, analysis caches): measured 800 MB at 256. Larger means fewer
+# segments, so fewer term lookups per query.
+_SEGMENT_MB = 192
 
 
 @dataclass

@@ -38,7 +38,7 @@ from whoosh.writing import SegmentWriter
 __all__ = ["BulkSegmentWriter", "SegmentPostings"]
 
 INLINE_LIMIT = 16  # terms with at most this many postings live in the term index
-_CHUNK = 1 << 20  # postings converted to Python objects at a time while writing
+_CHUNK = 1 << 17  # postings converted to Python objects at a time while writing
 _BLOCK = 128  # postings per block, as Whoosh's W3 codec
 _COMPRESSION = 3  # zlib level of posting blocks, as Whoosh's W3 codec
 # Whoosh pickles with protocol 2, which has no bytes type: each encoded
@@ -56,7 +56,9 @@ class _FieldPostings:
         self.terms = array("I")
         self.documents = array("I")
         self.weights = array("f")
-        self.value_ends = array("Q")  # end of each posting's value in ``values``, if any
+        # End of each posting's value in ``values``, if any (a segment's
+        # memory budget keeps it far below 4 GB).
+        self.value_ends = array("I")
         self.values = bytearray()
         self.lengths = array("I")  # field length of each document number
 
@@ -152,8 +154,8 @@ def _write_field(fieldwriter, postings: _FieldPostings) -> None:
     if has_values:
         if len(postings.value_ends) != len(postings.terms):
             raise ValueError("a field's postings must all have values or none")
-        ends = np.frombuffer(postings.value_ends, np.uint64)
-        value_starts = np.concatenate((np.zeros(1, np.uint64), ends[:-1]))[order]
+        ends = np.frombuffer(postings.value_ends, np.uint32)
+        value_starts = np.concatenate((np.zeros(1, np.uint32), ends[:-1]))[order]
         value_ends = ends[order]
     del order
     values = bytes(postings.values)
