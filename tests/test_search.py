@@ -21,6 +21,26 @@ def news_engine(tmp_path_factory):
     return engine
 
 
+@pytest.fixture(scope="module")
+def proximity_engine(tmp_path_factory):
+    """Two headlines with the same syllables, same lengths: only where the
+    syllables stand differs. The scattered one comes first in the file, so
+    a tie would put it first."""
+    folder = tmp_path_factory.mktemp("proximity")
+    records = [
+        {"id": "scattered", "title": "Tăng mạnh từ chiều nay, giá xăng dầu", "body": "Bản tin thị trường."},
+        {"id": "together", "title": "Giá xăng dầu tăng mạnh từ chiều nay", "body": "Bản tin thị trường."},
+    ]
+    engine = SearchEngine(folder / "index")
+    engine.index([write_jsonl(folder / "news.jsonl", records)])
+    return engine
+
+
+@pytest.mark.parametrize("query", ["giá tăng", "gia tang", "xăng tăng mạnh"])
+def test_words_standing_together_in_typed_order_rank_first(proximity_engine, query):
+    assert [h.id for h in proximity_engine.search(query).hits] == ["together", "scattered"]
+
+
 @pytest.mark.parametrize(
     "query",
     [

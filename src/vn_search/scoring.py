@@ -9,8 +9,11 @@ Whoosh index, decoded with numpy, and accumulated into a score array:
 cost grows with the postings read, not with the number of Python calls.
 
 Scoring is BM25 per field (the BM25F of Whoosh: a weighted sum of per-field
-BM25 scores, each with its own length normalisation), times a coordination
-factor that ranks documents matching more of the query's words first.
+BM25 scores, each with its own length normalisation), times coordination
+factors that rank documents holding more of the query first (more of its
+words, more of them in the headline, more of its adjacent pairs), times a
+proximity factor (``proximity.py``) for the query's syllables standing
+close together, in order, in the headline and lead.
 
 Phrases, exclusions and filters are still evaluated by Whoosh (they are
 rare, and its phrase matcher checks positions); they only restrict which
@@ -24,15 +27,27 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
+
+from vn_search.postings import Postings, joined, leaf_postings
+from vn_search.proximity import PROXIMITY_WEIGHTS, closeness
 
 __all__ = ["ScoringTerm", "TermGroup", "ScoringPlan", "IndexStatistics", "Scorer"]
 
-K1 = 1.2
+# Tuned on corpus C with bench/relevance.py: a lower k1 saturates repeated syllables sooner, and body
+# and lead lengths matter a little less than BM25's defaults say.
+K1 = 0.9
 FIELD_B = {"title": 0.5, "title_f": 0.5}  # short fields: length matters less
-DEFAULT_B = 0.75
-COORDINATION = 1.0  # how strongly matching more query words lifts a document
+DEFAULT_B = 0.6
+# Coordination: how strongly a document is lifted for holding more of the
+# query's words (each weighted by its IDF, so missing a rare name costs more
+# than missing a common verb), more of them in its headline, and more of the
+# query's adjacent pairs.
+COORDINATION = 2.0
+TITLE_COORDINATION = 0.5
+PAIR_COORDINATION = 1.5
+TITLE_FIELDS = ("title", "title_f")
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 _CACHE_BYTES = 96 * 1024 * 1024  # decoded posting lists kept per generation
 
@@ -48,11 +63,11 @@ class ScoringTerm:
 class TermGroup:
     """Terms that stand for one query word (a syllable, exact and folded,
     in each field) or one adjacent pair. ``counts`` says whether the group
-    takes part in coordination (syllables do, pairs are only a bonus)."""
+    is a word (coordination over words) or a pair (over pairs)."""
 
     terms: list[ScoringTerm]
     counts: bool = True
-    common_probe: ScoringTerm | None = None  # df of this term decides "too common"
+    common_probe: ScoringTerm | None = None  # its df decides "too common" and the word's coordination weight
 
 
 @dataclass
@@ -60,6 +75,15 @@ class ScoringPlan:
     groups: list[TermGroup] = field(default_factory=list)
     required: list = field(default_factory=list)  # Whoosh queries every hit must match
     excluded: list = field(default_factory=list)  # Whoosh queries no hit may match
+    runs: list[list[str]] = field(default_factory=list)  # folded syllables as typed, for proximity
+
+
+def _best(candidates: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` best-scored candidates, best first (ties: index order)."""
+    if len(candidates) > count:
+        part = np.argpartition(-scores[candidates], count - 1)[:count]
+        return candidates[part[np.argsort(-scores[candidates[part]], kind="stable")]]
+    return candidates[np.argsort(-scores[candidates], kind="stable")]
 
 
 def _per_document(column, count: int, dtype) -> np.ndarray:
@@ -112,7 +136,7 @@ class IndexStatistics:
             for name in fieldnames
         }
         self.published = np.concatenate([leaf.published for leaf in self.leaves]) if self.leaves else np.zeros(0, np.int64)
-        self._cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._cache: dict[tuple[str, str], Postings] = {}
         self._cache_bytes = 0
         self._lock = threading.Lock()
 
@@ -120,47 +144,46 @@ class IndexStatistics:
         return self._cache.get(key)
 
     def remember(self, key, value) -> None:
-        size = value[0].nbytes + value[1].nbytes
+        size = value.nbytes
         if size * 4 > _CACHE_BYTES:
             return
         with self._lock:
             while self._cache and self._cache_bytes + size > _CACHE_BYTES:
                 old = self._cache.pop(next(iter(self._cache)))
-                self._cache_bytes -= old[0].nbytes + old[1].nbytes
+                self._cache_bytes -= old.nbytes
             self._cache[key] = value
             self._cache_bytes += size
 
 
-def _leaf_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
-    """Document numbers and frequencies of one segment's posting list."""
-    if isinstance(matcher, W3LeafMatcher) and hasattr(matcher, "_data"):
-        ids_parts, tf_parts = [], []
-        while matcher.is_active():
-            matcher._read_data()
-            raw_ids, weights = matcher._data[0], matcher._data[1]
-            # Whoosh delta-encodes the ids of each block from zero
-            ids = np.asarray(raw_ids).astype(np.int64)
-            if not matcher._byteids:
-                ids = np.cumsum(ids)
-            count = len(ids)
-            if weights is None:
-                tf = np.ones(count, np.float32)
-            elif isinstance(weights, float):
-                tf = np.full(count, weights, np.float32)
-            else:
-                tf = np.asarray(weights, dtype=np.float32)
-            ids_parts.append(ids)
-            tf_parts.append(tf)
-            matcher._next_block()
-        if not ids_parts:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        return np.concatenate(ids_parts), np.concatenate(tf_parts)
-    ids, tf = [], []
-    while matcher.is_active():
-        ids.append(matcher.id())
-        tf.append(matcher.weight())
-        matcher.next()
-    return np.asarray(ids, np.int64), np.asarray(tf, np.float32)
+class _Coverage:
+    """How much of the query each document holds, for the coordination
+    factors: IDF-weighted syllables anywhere and in the headline, and the
+    share of adjacent pairs."""
+
+    def __init__(self, size: int) -> None:
+        self.words = np.zeros(size, np.float32)
+        self.title_words = np.zeros(size, np.float32)
+        self.pairs = np.zeros(size, np.float32)
+        self.word_total = 0.0
+        self.pair_total = 0
+
+    def add(self, group: TermGroup, weight: float, hit: np.ndarray, in_title: np.ndarray) -> None:
+        if group.counts:
+            self.word_total += weight
+            self.words += weight * hit
+            self.title_words += weight * in_title
+        else:
+            self.pair_total += 1
+            self.pairs += hit
+
+    def factor(self) -> np.ndarray | float:
+        factor = 1.0
+        if self.word_total:
+            factor = (1.0 + COORDINATION * self.words / self.word_total) * (
+                1.0 + TITLE_COORDINATION * self.title_words / self.word_total)
+        if self.pair_total:
+            factor = factor * (1.0 + PAIR_COORDINATION * self.pairs / self.pair_total)
+        return factor
 
 
 class Scorer:
@@ -172,23 +195,23 @@ class Scorer:
         self.stats = statistics
         self._leaves = self.reader.leaf_readers()
 
-    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Global document numbers and term frequencies of a term."""
+    def postings(self, fieldname: str, text: str) -> Postings:
+        """Global document numbers and term frequencies of a term, and for
+        the fields proximity looks at, first positions."""
         key = (fieldname, text)
         found = self.stats.cached(key)
         if found is not None:
             return found
-        ids_parts, tf_parts = [], []
+        positions = fieldname in PROXIMITY_WEIGHTS
+        ids_parts, tf_parts, first_parts = [], [], []
         for leaf, base in self._leaves:
             if (fieldname, text) not in leaf:
                 continue
-            ids, tf = _leaf_postings(leaf.postings(fieldname, text))
-            ids_parts.append(ids + base)
-            tf_parts.append(tf)
-        if ids_parts:
-            value = (np.concatenate(ids_parts), np.concatenate(tf_parts))
-        else:
-            value = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+            part = leaf_postings(leaf.postings(fieldname, text), positions)
+            ids_parts.append(part.ids + base)
+            tf_parts.append(part.tf)
+            first_parts.append(part.first)
+        value = joined(ids_parts, tf_parts, first_parts if positions else None)
         self.stats.remember(key, value)
         return value
 
@@ -198,16 +221,16 @@ class Scorer:
         deletions the (cached) posting list is counted instead."""
         if not self.stats.has_deletions:
             return self.reader.doc_frequency(fieldname, text)
-        ids, _ = self.postings(fieldname, text)
+        ids = self.postings(fieldname, text).ids
         return int(self.stats.live[ids].sum())
 
     def _term_scores(self, term: ScoringTerm) -> tuple[np.ndarray, np.ndarray]:
-        ids, tf = self.postings(term.field, term.text)
+        ids, tf, _ = self.postings(term.field, term.text)
         if not len(ids):
             return ids, tf
         stats = self.stats
         df = int(stats.live[ids].sum()) if stats.has_deletions else len(ids)
-        idf = math.log(1.0 + (stats.live_count - df + 0.5) / (df + 0.5))
+        idf = self._idf(df)
         b = FIELD_B.get(term.field, DEFAULT_B)
         norm = (1.0 - b) + b * (stats.lengths[term.field][ids] / stats.average_length[term.field])
         return ids, (term.weight * idf) * tf * (K1 + 1.0) / (tf + K1 * norm)
@@ -231,19 +254,23 @@ class Scorer:
         number of matching documents."""
         size = self.stats.size
         scores = np.zeros(size, np.float32)
-        matched = np.zeros(size, np.float32)
-        groups = self._useful_groups(plan.groups, common_fraction)
-        counted = sum(1 for g in groups if g.counts) or 1
+        frequencies = {g.common_probe: self.document_frequency(g.common_probe.field, g.common_probe.text)
+                       for g in plan.groups if g.common_probe is not None}
+        groups = self._useful_groups(plan.groups, common_fraction, frequencies)
+        kept = {id(group) for group in groups}
+        common = {g.common_probe.text for g in plan.groups if g.common_probe is not None and id(g) not in kept}
+        coverage = _Coverage(size)
         for group in groups:
-            hit = np.zeros(size, bool) if group.counts else None
+            hit = np.zeros(size, bool)
+            in_title = np.zeros(size, bool)
             for term in group.terms:
                 ids, contribution = self._term_scores(term)
                 if len(ids):
                     scores[ids] += contribution
-                    if hit is not None:
-                        hit[ids] = True
-            if hit is not None:
-                matched += hit
+                    hit[ids] = True
+                    if term.field in TITLE_FIELDS:
+                        in_title[ids] = True
+            coverage.add(group, self._idf(frequencies[group.common_probe]) if group.common_probe else 1.0, hit, in_title)
         allowed = self.stats.live.copy()
         for query in plan.required:
             allowed &= self._mask([query])
@@ -253,21 +280,43 @@ class Scorer:
             allowed &= self._mask([query])
         if not groups and plan.required:  # only phrases: every phrase match counts
             scores[allowed] += 1.0
-        scores *= 1.0 + COORDINATION * (matched / counted)
+        scores *= coverage.factor() * self._proximity(plan.runs, common)
         scores[~allowed] = 0.0
         candidates = np.flatnonzero(scores > 0)
         total = len(candidates)
         if by_date:
             order = np.lexsort((-scores[candidates], -self.stats.published[candidates]))
             top = candidates[order[:limit]]
-        elif total > limit:
-            part = np.argpartition(-scores[candidates], limit - 1)[:limit]
-            top = candidates[part[np.argsort(-scores[candidates[part]], kind="stable")]]
-        else:
-            top = candidates[np.argsort(-scores[candidates], kind="stable")]
+            return top, scores[top], total
+        top = _best(candidates, scores, limit)
         return top, scores[top], total
 
-    def _useful_groups(self, groups: list[TermGroup], common_fraction: float) -> list[TermGroup]:
+    def _proximity(self, runs: list[list[str]], common: set[str]) -> np.ndarray | float:
+        """Per document, 1 + how closely the query's adjacent syllables
+        follow one another in the fields of ``PROXIMITY_WEIGHTS``. Outside
+        the headline, pairs with a ``common`` syllable (của, và, ...) are
+        left out: there their posting lists are the longest of all (they
+        would crowd the posting cache), and their adjacency already scores
+        as a bigram term."""
+        pairs = [(a, b) for run in runs for a, b in zip(run, run[1:]) if a != b]
+        if not pairs:
+            return 1.0
+        size = self.stats.size
+        boost = np.ones(size, np.float32)
+        for fieldname, weight in PROXIMITY_WEIGHTS.items():
+            near = np.zeros(size, np.float32)
+            for first, second in pairs:
+                if fieldname not in TITLE_FIELDS and (first in common or second in common):
+                    continue
+                a, b = self.postings(fieldname, first), self.postings(fieldname, second)
+                near += closeness(a.ids, a.first, b.ids, b.first, size)
+            boost += (weight / len(pairs)) * near
+        return boost
+
+    def _idf(self, df: int) -> float:
+        return math.log(1.0 + (self.stats.live_count - df + 0.5) / (df + 0.5))
+
+    def _useful_groups(self, groups: list[TermGroup], common_fraction: float, frequencies: dict) -> list[TermGroup]:
         """Leave out words found in most documents (của, và, là, ...) as
         standalone terms when the query has better ones: their BM25 weight
         is near zero, their posting lists are the longest. They still count
@@ -276,7 +325,7 @@ class Scorer:
         useful, common = [], []
         for group in groups:
             probe = group.common_probe
-            if probe is not None and self.document_frequency(probe.field, probe.text) > threshold:
+            if probe is not None and frequencies[probe] > threshold:
                 common.append(group)
             else:
                 useful.append(group)

@@ -1,0 +1,97 @@
+"""Reading a term's posting list from the Whoosh index into numpy arrays.
+
+Whoosh stores postings in blocks of up to 128 (document deltas, weights and,
+for the folded fields, positions), pickled per block. Reading a block at a
+time and decoding it with numpy costs a few Python calls per block instead
+of several per posting, which is what makes term-at-a-time scoring in
+``scoring.py`` fast. Rare terms are kept inline in the term index by our
+segment writer; Whoosh hands those out as a plain matcher, read one posting
+at a time.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+
+from vn_search.schema import CompactPositions
+
+__all__ = ["Postings", "leaf_postings", "joined"]
+
+
+class Postings(NamedTuple):
+    """One term's posting list over the whole index."""
+
+    ids: np.ndarray  # global document numbers, ascending
+    tf: np.ndarray  # term frequency per document
+    first: np.ndarray | None  # first position per document, where asked for
+
+    @property
+    def nbytes(self) -> int:
+        return self.ids.nbytes + self.tf.nbytes + (self.first.nbytes if self.first is not None else 0)
+
+
+def _first_positions(values, fmt) -> np.ndarray:
+    """The first position in each encoded posting value of a block.
+
+    Our ``CompactPositions`` values are a 4-byte count, a typecode (``H`` or
+    ``I``) and little-endian positions, so the first position sits at byte
+    5 of every value and a whole block decodes with numpy.
+    """
+    if not isinstance(fmt, CompactPositions):
+        return np.fromiter((fmt.decode_positions(v)[0] for v in values), np.int32, len(values))
+    lengths = np.fromiter(map(len, values), np.int64, len(values))
+    starts = np.cumsum(lengths) - lengths
+    raw = np.frombuffer(b"".join(values), np.uint8)
+    first = raw[starts + 5].astype(np.int32) | (raw[starts + 6].astype(np.int32) << 8)
+    wide = raw[starts + 4] == ord("I")
+    if wide.any():
+        at = starts[wide]
+        first[wide] |= (raw[at + 7].astype(np.int32) << 16) | (raw[at + 8].astype(np.int32) << 24)
+    return first
+
+
+def leaf_postings(matcher, positions: bool) -> Postings:
+    """One segment's posting list; first positions only if ``positions``."""
+    ids_parts, tf_parts, first_parts = [], [], []
+    if isinstance(matcher, W3LeafMatcher) and hasattr(matcher, "_data"):
+        while matcher.is_active():
+            matcher._read_data()
+            raw_ids, weights, values = matcher._data
+            # Whoosh delta-encodes the ids of each block from zero
+            ids = np.asarray(raw_ids).astype(np.int64)
+            if not matcher._byteids:
+                ids = np.cumsum(ids)
+            count = len(ids)
+            if weights is None:
+                tf = np.ones(count, np.float32)
+            elif isinstance(weights, float):
+                tf = np.full(count, weights, np.float32)
+            else:
+                tf = np.asarray(weights, dtype=np.float32)
+            ids_parts.append(ids)
+            tf_parts.append(tf)
+            if positions:
+                first_parts.append(_first_positions(values, matcher.format))
+            matcher._next_block()
+    else:
+        ids, tf, first = [], [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            tf.append(matcher.weight())
+            if positions:
+                first.append(matcher.value_as("positions")[0])
+            matcher.next()
+        ids_parts, tf_parts = [np.asarray(ids, np.int64)], [np.asarray(tf, np.float32)]
+        first_parts = [np.asarray(first, np.int32)]
+    return joined(ids_parts, tf_parts, first_parts if positions else None)
+
+
+def joined(ids_parts: list, tf_parts: list, first_parts: list | None) -> Postings:
+    """One posting list from its parts (blocks or segments), in order."""
+    if not ids_parts:
+        return Postings(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int32) if first_parts is not None else None)
+    first = np.concatenate(first_parts) if first_parts is not None else None
+    return Postings(np.concatenate(ids_parts), np.concatenate(tf_parts), first)
