@@ -15,10 +15,11 @@ from typing import NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
 
 from vn_search.schema import CompactPositions
 
-__all__ = ["Postings", "leaf_postings", "joined"]
+__all__ = ["Postings", "leaf_postings", "joined", "raw_matcher"]
 
 
 class Postings(NamedTuple):
@@ -53,8 +54,19 @@ def _first_positions(values, fmt) -> np.ndarray:
     return first
 
 
+def raw_matcher(matcher):
+    """The segment's own matcher under Whoosh's filter for deleted
+    documents: the scorer masks those itself (``IndexStatistics.live``),
+    and only the raw matcher can be read a block at a time."""
+    while isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    return matcher
+
+
 def leaf_postings(matcher, positions: bool) -> Postings:
-    """One segment's posting list; first positions only if ``positions``."""
+    """One segment's posting list, deleted documents included; first
+    positions only if ``positions``."""
+    matcher = raw_matcher(matcher)
     ids_parts, tf_parts, first_parts = [], [], []
     if isinstance(matcher, W3LeafMatcher) and hasattr(matcher, "_data"):
         while matcher.is_active():

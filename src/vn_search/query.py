@@ -190,31 +190,20 @@ def _pair_group(first: str, second: str) -> TermGroup:
     return TermGroup(terms, counts=False)
 
 
-def _phrase(fieldname: str, syllables: list[str]) -> wq.Query:
-    if len(syllables) == 1:
-        return wq.Term(fieldname, syllables[0])
-    return wq.Phrase(fieldname, syllables)
-
-
-def _phrase_query(syllables: list[str]) -> wq.Query:
-    """A diacritic-insensitive phrase in any text field."""
-    return _Or([_phrase(name + "_f", [fold_term(s) for s in syllables]) for name in TEXT_FIELDS])
-
-
 def build_plan(parsed: ParsedQuery) -> ScoringPlan:
     """What to score, require and exclude for a parsed query."""
     plan = ScoringPlan()
     for run in parsed.words + parsed.phrases:
         plan.groups.extend(_syllable_group(s) for s in run)
         plan.groups.extend(_pair_group(a, b) for a, b in zip(run, run[1:]))
-    plan.required = [_phrase_query(phrase) for phrase in parsed.phrases]
+    plan.required = [[fold_term(s) for s in phrase] for phrase in parsed.phrases]
     plan.runs = [[fold_term(s) for s in run] for run in parsed.words + parsed.phrases]
     # An excluded word typed with accents excludes that spelling only; an
     # excluded phrase is matched without accents (exact fields keep no
     # positions).
-    plan.excluded = [
-        _Or([wq.Term(name, words[0]) for name in TEXT_FIELDS]) if len(words) == 1 and _accented(words[0])
-        else _phrase_query(words)
-        for words in parsed.excluded
-    ]
+    for words in parsed.excluded:
+        if len(words) == 1 and _accented(words[0]):
+            plan.excluded.append(_Or([wq.Term(name, words[0]) for name in TEXT_FIELDS]))
+        else:
+            plan.excluded_phrases.append([fold_term(s) for s in words])
     return plan
