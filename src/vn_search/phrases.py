@@ -37,7 +37,9 @@ _HEADER = 5  # CompactPositions: 4-byte count, 1-byte typecode, then positions
 
 class Occurrences(NamedTuple):
     """Every occurrence of a term: document numbers (ascending) and, for
-    each, one position (ascending within a document)."""
+    each, one position (ascending within a document). 32-bit: common
+    syllables occur hundreds of thousands of times, and these arrays share
+    the scorer's posting cache."""
 
     documents: np.ndarray
     positions: np.ndarray
@@ -48,7 +50,7 @@ class Occurrences(NamedTuple):
 
     @classmethod
     def empty(cls) -> Occurrences:
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        return cls(np.zeros(0, np.int32), np.zeros(0, np.int32))
 
 
 def _decode(ids: np.ndarray, values, fmt) -> Occurrences:
@@ -56,8 +58,8 @@ def _decode(ids: np.ndarray, values, fmt) -> Occurrences:
     if not isinstance(fmt, CompactPositions) or any(v[4] != 72 for v in values):  # 72 == ord("H")
         positions = [fmt.decode_positions(v) for v in values]
         counts = np.fromiter(map(len, positions), np.int64, len(positions))
-        flat = np.fromiter((p for run in positions for p in run), np.int64, int(counts.sum()))
-        return Occurrences(np.repeat(ids, counts), flat)
+        flat = np.fromiter((p for run in positions for p in run), np.int32, int(counts.sum()))
+        return Occurrences(np.repeat(ids.astype(np.int32), counts), flat)
     lengths = np.fromiter(map(len, values), np.int64, len(values))
     counts = (lengths - _HEADER) // 2
     starts = np.cumsum(lengths) - lengths + _HEADER
@@ -66,8 +68,8 @@ def _decode(ids: np.ndarray, values, fmt) -> Occurrences:
     # Byte offset of every position: its value's start plus 2 per rank.
     rank = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     at = np.repeat(starts, counts) + 2 * rank
-    positions = raw[at].astype(np.int64) | (raw[at + 1].astype(np.int64) << 8)
-    return Occurrences(np.repeat(ids, counts), positions)
+    positions = raw[at].astype(np.int32) | (raw[at + 1].astype(np.int32) << 8)
+    return Occurrences(np.repeat(ids.astype(np.int32), counts), positions)
 
 
 def occurrences(reader, fieldname: str, text: str) -> Occurrences:
@@ -120,17 +122,21 @@ def phrase_documents(syllables: list[Occurrences]) -> np.ndarray:
     # (document, position) as one key; occurrences come sorted by both, so
     # every key array is sorted and intersections need no sorting.
     first = syllables[0]
-    keys = (first.documents << 32) | first.positions
+    keys = _keys(first.documents, first.positions)
     for offset, following in enumerate(syllables[1:], start=1):
         if not len(keys):
             break
         shifted = following.positions - offset
         usable = shifted >= 0
-        keys = _sorted_common(keys, (following.documents[usable] << 32) | shifted[usable])
+        keys = _sorted_common(keys, _keys(following.documents[usable], shifted[usable]))
     documents = keys >> 32
     if len(documents) > 1:
         documents = documents[np.concatenate(([True], documents[1:] != documents[:-1]))]
     return documents
+
+
+def _keys(documents: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    return (documents.astype(np.int64) << 32) | positions.astype(np.int64)
 
 
 def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
