@@ -44,11 +44,12 @@ __all__ = ["IndexReport", "build_index", "document_fields", "ACCENT_MODEL_FILE"]
 ACCENT_MODEL_FILE = "accents.npz"  # the accent model, beside the Whoosh files
 
 _PARALLEL_THRESHOLD = 200  # fewer documents than this are not worth the processes
-# Postings a worker holds before it writes a segment and starts another. A
-# worker's memory peaks at about three times this while it writes (sorted
-# copies, analysis caches): measured 800 MB at 256. Larger means fewer
-# segments, so fewer term lookups per query.
-_SEGMENT_MB = 192
+# Postings a worker holds before it writes a segment and starts another.
+# Larger means fewer segments (fewer term lookups per query, a smaller
+# index). It does not bound a worker's memory by itself: building corpus C
+# peaked at 1.86 GB for the process tree with 256 and 1.99 GB with 192
+# (bench/indexing.py).
+_SEGMENT_MB = 256
 
 
 @dataclass
