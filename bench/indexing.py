@@ -736,6 +736,29 @@ def _say(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} load {_load(os.getloadavg())}  {message}", flush=True)
 
 
+def requery() -> int:
+    """Query growth without rebuilding: the last run's 100 queries on
+    ``index-main`` and ``index-large`` as they are now, each twice, in
+    turn (the incremental step adds 1,000 articles to the small one)."""
+    queries = json.loads(RESULTS_PATH.read_text(encoding="utf-8"))["queries"]
+    indexes = {"small": WORK_DIR / "index-main", "large": WORK_DIR / "index-large"}
+    missing = [str(path) for path in indexes.values() if not path.exists()]
+    if missing:
+        raise SystemExit(f"--requery needs a previous full run; missing {', '.join(missing)}")
+    print(f"load average at start (1/5/15 min): {_load(os.getloadavg())}", flush=True)
+    timed: dict[str, list[dict]] = {"small": [], "large": []}
+    for _ in range(2):
+        for name, path in indexes.items():
+            timed[name].append(run_task(f"requery-{name}", {"task": "query", "index_dir": str(path), "queries": queries}))
+    for name in indexes:
+        runs = timed[name]
+        print(f"{name}: p50 {min(r['p50_ms'] for r in runs):.1f} ms, p95 {min(r['p95_ms'] for r in runs):.1f} ms (best of 2 runs)")
+    ratio = min(r["p95_ms"] for r in timed["large"]) / min(r["p95_ms"] for r in timed["small"])
+    print(f"large/small p95: {ratio:.2f}x")
+    print(f"load average at end (1/5/15 min): {_load(os.getloadavg())}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -743,10 +766,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-scale", action="store_true", help="no build at the larger size")
     parser.add_argument("--workers", type=int, default=2, help="analysis processes (default 2)")
     parser.add_argument("--print-table", action="store_true", help=f"print the table of {RESULTS_PATH} and stop")
+    parser.add_argument("--requery", action="store_true",
+                        help="time the last run's queries again on its small and large indexes (scale p50/p95) and stop")
     parser.add_argument("--task", type=Path, help=argparse.SUPPRESS)  # internal: one measurement
     args = parser.parse_args(argv)
     if args.task:
         return run_child(args.task)
+    if args.requery:
+        return requery()
     if args.print_table:
         results = json.loads(RESULTS_PATH.read_text(encoding="utf-8"))
         results["table"] = table_rows(results)  # with this version's rules
