@@ -9,15 +9,17 @@ postings, and that path cost ~15 µs each — four times the analysis.
 :class:`BulkSegmentWriter` is a ``SegmentWriter`` that keeps a segment's
 postings in memory as arrays (term number, document number, weight, and
 the encoded positions in one byte buffer), sorts them once with numpy when
-the segment is finished, and writes whole blocks through Whoosh's own
-codec, so the files are ordinary Whoosh 2.7 segments any reader opens.
+the segment is finished, and writes each term's blocks and term-table entry
+in the W3 codec's own layout, so the files are ordinary Whoosh 2.7 segments
+any reader opens.
 Terms with very few postings (most of the vocabulary: rare words, bigrams)
 are stored inline in the term index instead of in a posting block, which
 is both smaller and faster to read.
 
-It relies on internals of ``whoosh.codec.whoosh3`` (the W3 posting writer's
-block buffer and the field writer's term table), which is why the
-dependency is pinned below Whoosh 2.8.
+It relies on internals of ``whoosh.codec.whoosh3`` and
+``whoosh.filedb.filetables`` (the block and term-entry layouts, the field
+writer's term table and postings file), which is why the dependency is
+pinned below Whoosh 2.8.
 """
 
 from __future__ import annotations
@@ -197,18 +199,26 @@ def _write_field(fieldwriter, postings: _FieldPostings) -> None:
 _TERMINFO = W3TermInfo._struct
 
 
-def _inline_info(docs, weights, values, lengths) -> bytes:
-    """A term's entry with its few postings inside (``W3TermInfo.to_bytes``
-    of an inlined term)."""
+def _length_bytes(lengths) -> tuple[int, int]:
+    """Shortest and longest field length (zero lengths aside), as bytes."""
     present = [n for n in lengths if n]
-    head = _TERMINFO.pack(
-        True, sum(weights), len(docs),
-        length_to_byte(min(present)) if present else 0, length_to_byte(max(present, default=0)),
-        max(weights), docs[0], docs[-1],
-    )
-    # Frequencies are whole numbers: pickled as ints they take 2 bytes, not 9.
-    frequencies = tuple(int(w) if w.is_integer() else w for w in weights)
-    return head + dumps((tuple(docs), frequencies, tuple(values)), _PICKLE)
+    return (length_to_byte(min(present)), length_to_byte(max(present))) if present else (0, 0)
+
+
+def _term_head(inlined: bool, docs, weights, lengths) -> bytes:
+    """The fixed part of a term's entry (``W3TermInfo.to_bytes``)."""
+    shortest, longest = _length_bytes(lengths)
+    return _TERMINFO.pack(inlined, sum(weights), len(docs), shortest, longest, max(weights), docs[0], docs[-1])
+
+
+def _whole(weights) -> tuple:
+    """Frequencies are whole numbers: pickled as ints they take 2 bytes, not 9."""
+    return tuple(int(w) if w.is_integer() else w for w in weights)
+
+
+def _inline_info(docs, weights, values, lengths) -> bytes:
+    """A term's entry with its few postings inside."""
+    return _term_head(True, docs, weights, lengths) + dumps((tuple(docs), _whole(weights), tuple(values)), _PICKLE)
 
 
 def _write_blocks(postfile, docs, weights, values, lengths) -> bytes:
@@ -222,25 +232,16 @@ def _write_blocks(postfile, docs, weights, values, lengths) -> bytes:
         end = min(start + _BLOCK, total)
         ids = docs[start:end]
         block_weights = weights[start:end]
-        present = [n for n in lengths[start:end] if n]
         deltas = [ids[0]] + [b - a for a, b in zip(ids, ids[1:])]
         data = dumps((tuple(deltas), _mini_weights(block_weights), tuple(values[start:end]) if values else None), _PICKLE)
         compression = _COMPRESSION if len(data) > 64 else 0
         if compression:
             data = zlib.compress(data, compression)
-        info = dumps((end - start, ids[-1], max(block_weights), compression,
-                      length_to_byte(min(present)) if present else 0,
-                      length_to_byte(max(present)) if present else 0), _PICKLE)
+        info = dumps((end - start, ids[-1], max(block_weights), compression, *_length_bytes(lengths[start:end])), _PICKLE)
         size = len(info) + len(data)
         parts += (pack_int(-size if end == total else size), info, data)
     postfile.write(b"".join(parts))
-    present = [n for n in lengths if n]
-    head = _TERMINFO.pack(
-        False, sum(weights), total,
-        length_to_byte(min(present)) if present else 0, length_to_byte(max(present, default=0)),
-        max(weights), docs[0], docs[-1],
-    )
-    return head + pack_long(offset) + pack_int(postfile.tell() - offset)
+    return _term_head(False, docs, weights, lengths) + pack_long(offset) + pack_int(postfile.tell() - offset)
 
 
 def _mini_weights(weights):
@@ -249,7 +250,7 @@ def _mini_weights(weights):
     first = weights[0]
     if all(w == first for w in weights):
         return None if first == 1.0 else first
-    return tuple(int(w) if w.is_integer() else w for w in weights)
+    return _whole(weights)
 
 
 def _add_terms(table, keys: list[bytes], infos: list[bytes]) -> None:
