@@ -24,10 +24,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching import ListMatcher
 
-from vn_search.postings import raw_matcher
+from vn_search.postings import blocks
 from vn_search.schema import CompactPositions
 
 __all__ = ["Occurrences", "occurrences", "phrase_documents"]
@@ -77,41 +75,15 @@ def occurrences(reader, fieldname: str, text: str) -> Occurrences:
     documents included: the scorer masks those."""
     fmt = reader.schema[fieldname].format
     parts = [
-        _leaf_occurrences(raw_matcher(leaf.postings(fieldname, text)), base, fmt)
+        _decode(ids + base, values, fmt)
         for leaf, base in reader.leaf_readers()
         if (fieldname, text) in leaf
+        for ids, _, values in blocks(leaf.postings(fieldname, text))
     ]
-    parts = [part for part in parts if len(part.documents)]
     if not parts:
         return Occurrences.empty()
     if len(parts) == 1:
         return parts[0]
-    return Occurrences(np.concatenate([p.documents for p in parts]), np.concatenate([p.positions for p in parts]))
-
-
-def _leaf_occurrences(matcher, base: int, fmt) -> Occurrences:
-    """A segment's occurrences of one term, document numbers offset by the
-    segment's ``base``."""
-    parts = []
-    if isinstance(matcher, W3LeafMatcher) and hasattr(matcher, "_data"):
-        while matcher.is_active():
-            matcher._read_data()
-            raw_ids, _, values = matcher._data
-            ids = np.cumsum(np.asarray(raw_ids, np.int64))  # delta-encoded per block
-            parts.append(_decode(ids + base, values, fmt))
-            matcher._next_block()
-    elif isinstance(matcher, ListMatcher) and matcher._values:  # postings inlined in the term index
-        parts.append(_decode(np.asarray(matcher._ids, np.int64) + base, matcher._values, fmt))
-    else:
-        ids, values = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            values.append(matcher.value())
-            matcher.next()
-        if ids:
-            parts.append(_decode(np.asarray(ids, np.int64) + base, values, fmt))
-    if not parts:
-        return Occurrences.empty()
     return Occurrences(np.concatenate([p.documents for p in parts]), np.concatenate([p.positions for p in parts]))
 
 

@@ -4,22 +4,23 @@ Whoosh stores postings in blocks of up to 128 (document deltas, weights and,
 for the folded fields, positions), pickled per block. Reading a block at a
 time and decoding it with numpy costs a few Python calls per block instead
 of several per posting, which is what makes term-at-a-time scoring in
-``scoring.py`` fast. Rare terms are kept inline in the term index by our
-segment writer; Whoosh hands those out as a plain matcher, read one posting
-at a time.
+``scoring.py`` fast (and ``phrases.py``'s). Rare terms are kept inline in
+the term index by our segment writer; Whoosh hands those out as a list
+matcher, read as one block.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
 from vn_search.schema import CompactPositions
 
-__all__ = ["Postings", "leaf_postings", "joined", "raw_matcher"]
+__all__ = ["Postings", "blocks", "leaf_postings", "joined"]
 
 
 class Postings(NamedTuple):
@@ -63,42 +64,53 @@ def raw_matcher(matcher):
     return matcher
 
 
-def leaf_postings(matcher, positions: bool) -> Postings:
-    """One segment's posting list, deleted documents included; first
-    positions only if ``positions``."""
+def blocks(matcher) -> Iterator[tuple[np.ndarray, object, object]]:
+    """A segment's postings of one term, deleted documents included, a
+    block at a time: (document numbers, weights, encoded values), the
+    weights and values as the W3 codec keeps them (weights None when all
+    are 1, one number when all are equal)."""
     matcher = raw_matcher(matcher)
-    ids_parts, tf_parts, first_parts = [], [], []
     if isinstance(matcher, W3LeafMatcher) and hasattr(matcher, "_data"):
         while matcher.is_active():
             matcher._read_data()
             raw_ids, weights, values = matcher._data
-            # Whoosh delta-encodes the ids of each block from zero
             ids = np.asarray(raw_ids).astype(np.int64)
             if not matcher._byteids:
-                ids = np.cumsum(ids)
-            count = len(ids)
-            if weights is None:
-                tf = np.ones(count, np.float32)
-            elif isinstance(weights, float):
-                tf = np.full(count, weights, np.float32)
-            else:
-                tf = np.asarray(weights, dtype=np.float32)
-            ids_parts.append(ids)
-            tf_parts.append(tf)
-            if positions:
-                first_parts.append(_first_positions(values, matcher.format))
+                ids = np.cumsum(ids)  # delta-encoded from zero in each block
+            yield ids, weights, values
             matcher._next_block()
+    elif isinstance(matcher, ListMatcher):  # postings inlined in the term index
+        if len(matcher._ids):
+            yield np.asarray(matcher._ids, np.int64), matcher._weights, matcher._values
     else:
-        ids, tf, first = [], [], []
+        ids, weights, values = [], [], []
         while matcher.is_active():
             ids.append(matcher.id())
-            tf.append(matcher.weight())
-            if positions:
-                first.append(matcher.value_as("positions")[0])
+            weights.append(matcher.weight())
+            values.append(matcher.value())
             matcher.next()
-        ids_parts, tf_parts = [np.asarray(ids, np.int64)], [np.asarray(tf, np.float32)]
-        first_parts = [np.asarray(first, np.int32)]
-    return joined(ids_parts, tf_parts, first_parts if positions else None)
+        if ids:
+            yield np.asarray(ids, np.int64), weights, values
+
+
+def _frequencies(weights, count: int) -> np.ndarray:
+    if weights is None:
+        return np.ones(count, np.float32)
+    if isinstance(weights, float):
+        return np.full(count, weights, np.float32)
+    return np.asarray(weights, dtype=np.float32)
+
+
+def leaf_postings(matcher, positions_format=None) -> Postings:
+    """One segment's posting list, deleted documents included; first
+    positions too when given the field's ``positions_format``."""
+    ids_parts, tf_parts, first_parts = [], [], []
+    for ids, weights, values in blocks(matcher):
+        ids_parts.append(ids)
+        tf_parts.append(_frequencies(weights, len(ids)))
+        if positions_format is not None:
+            first_parts.append(_first_positions(values, positions_format))
+    return joined(ids_parts, tf_parts, first_parts if positions_format is not None else None)
 
 
 def joined(ids_parts: list, tf_parts: list, first_parts: list | None) -> Postings:

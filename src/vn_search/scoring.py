@@ -210,11 +210,12 @@ class Scorer:
         if found is not None:
             return found
         positions = fieldname in PROXIMITY_WEIGHTS
+        positions_format = self.reader.schema[fieldname].format if positions else None
         ids_parts, tf_parts, first_parts = [], [], []
         for leaf, base in self._leaves:
             if (fieldname, text) not in leaf:
                 continue
-            part = leaf_postings(leaf.postings(fieldname, text), positions)
+            part = leaf_postings(leaf.postings(fieldname, text), positions_format)
             ids_parts.append(part.ids + base)
             tf_parts.append(part.tf)
             first_parts.append(part.first)
