@@ -100,6 +100,22 @@ def ensure_index(docs: int) -> tuple[Path, list[dict], float | None]:
     return index, records, time.perf_counter() - started
 
 
+def get(connection: http.client.HTTPConnection, path: str) -> tuple[int | None, bytes, str]:
+    """One GET on a keep-alive connection: (status, body, "") or (None,
+    b"", the error). A connection the server closes, or that fails, is
+    closed; http.client opens it again on the next request."""
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read()
+        if response.will_close:
+            connection.close()
+        return response.status, body, ""
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        return None, b"", repr(error)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -220,29 +236,14 @@ def drive(port: int, requests: list[tuple[str, str]], connections: int, seconds:
             return None
         return requests[number % len(requests)]
 
-    def connect() -> http.client.HTTPConnection:
-        return http.client.HTTPConnection(HOST, port, timeout=60)
-
     def work() -> None:
-        connection = connect()
+        connection = http.client.HTTPConnection(HOST, port, timeout=60)
         while (request := next_request()) is not None:
             label, path = request
             started = time.perf_counter()
-            status, detail = None, ""
-            try:
-                connection.request("GET", path)
-                response = connection.getresponse()
-                body = response.read()
-                status = response.status
-                if status >= 500:
-                    detail = body[:120].decode("utf-8", "replace")
-                if response.will_close:
-                    connection.close()
-                    connection = connect()
-            except (OSError, http.client.HTTPException) as error:
-                detail = repr(error)
-                connection.close()
-                connection = connect()
+            status, body, detail = get(connection, path)
+            if status is not None and status >= 500:
+                detail = body[:120].decode("utf-8", "replace")
             if recorder is not None:
                 recorder.add(label, time.perf_counter() - started, status, path, detail)
         connection.close()

@@ -66,7 +66,7 @@ RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import DATA_DIR, SEED, iter_jsonl, percentile  # noqa: E402
-from load import HOST, MIX, Server, cli, ensure_index, free_port, query_mix  # noqa: E402
+from load import HOST, MIX, Server, cli, ensure_index, free_port, get, query_mix  # noqa: E402
 
 PROBE_POLL_SECONDS = 0.25
 PROBE_TITLE_WORDS = 8
@@ -202,19 +202,12 @@ class Readers:
             path = self.paths[cursor % len(self.paths)]
             cursor += 1
             started = time.perf_counter()
-            status, detail = None, ""
-            try:
-                connection.request("GET", path)
-                response = connection.getresponse()
-                body = response.read()
-                status = response.status
-                if status != 200:
-                    detail = f"{path[:100]} {body[:200].decode('utf-8', 'replace')}"
-                if response.will_close:
-                    connection.close()
-            except (OSError, http.client.HTTPException) as error:
-                detail = f"{path[:100]} {error!r}"
-                connection.close()  # http.client reconnects on the next request
+            status, body, error = get(connection, path)
+            detail = ""
+            if error:
+                detail = f"{path[:100]} {error}"
+            elif status != 200:
+                detail = f"{path[:100]} {body[:200].decode('utf-8', 'replace')}"
             samples.append(Sample(started, time.perf_counter() - started, status, detail))
         connection.close()
 
