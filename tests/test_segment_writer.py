@@ -16,6 +16,7 @@ from whoosh.writing import SegmentWriter
 from vn_search import sample_path
 from vn_search.indexer import document_fields
 from vn_search.schema import build_schema
+from vn_search import segment_writer
 from vn_search.segment_writer import INLINE_LIMIT, BulkSegmentWriter
 from vn_search.sources import read_sources
 
@@ -96,6 +97,16 @@ def test_bulk_writer_writes_what_whoosh_writes(tmp_path, analysed):
     frequencies = [reader.doc_frequency(f, t) for f in ("body_f", "title_f") for t in reader.lexicon(f)]
     assert any(df <= INLINE_LIMIT for df in frequencies), "some terms are stored inline"
     assert any(df > 128 for df in frequencies), "some terms span several blocks"
+    assert _assert_same_index(tmp_path / "whoosh", tmp_path / "bulk") > 1000
+
+
+def test_a_field_written_a_few_terms_at_a_time_is_the_same_index(tmp_path, analysed, monkeypatch):
+    # Large fields are sorted and converted in parts; make every part tiny.
+    monkeypatch.setattr(segment_writer, "_PART", 50)
+    monkeypatch.setattr(segment_writer, "_CHUNK", 7)
+    for name, writer_class in (("whoosh", SegmentWriter), ("bulk", BulkSegmentWriter)):
+        (tmp_path / name).mkdir()
+        _write(tmp_path / name, writer_class, analysed)
     assert _assert_same_index(tmp_path / "whoosh", tmp_path / "bulk") > 1000
 
 

@@ -30,7 +30,7 @@ from vn_search.indexer import ACCENT_MODEL_FILE, IndexReport, build_index
 from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.restore import AccentModel
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
-from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS, unpack_blob
+from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS
 from vn_search.scoring import IndexStatistics, Scorer
 from vn_search.suggest import Suggester
 
@@ -184,7 +184,7 @@ class SearchEngine:
         return SearchResults(query, total, _ms(started), page, per_page, hits, suggestion, notices)
 
     def _hit(self, stored: dict, score: float, parsed: ParsedQuery) -> Hit:
-        content = unpack_blob(stored.get("blob"))
+        content = stored.get("content") or {}
         terms = parsed.highlight_terms()
         text = " ".join([content.get("kicker") or "", content.get("summary", "")] + content.get("paragraphs", []))
         return Hit(
@@ -207,7 +207,7 @@ class SearchEngine:
         stored = searcher.document(id=str(doc_id))
         if not stored:
             return None
-        content = unpack_blob(stored.get("blob"))
+        content = stored.get("content") or {}
         return StoredDocument(
             id=stored["id"],
             kind=stored.get("kind", "article"),

@@ -30,8 +30,6 @@ from vn_search.schema import CompactPositions
 
 __all__ = ["Occurrences", "occurrences", "phrase_documents"]
 
-_HEADER = 5  # CompactPositions: 4-byte count, 1-byte typecode, then positions
-
 
 class Occurrences(NamedTuple):
     """Every occurrence of a term: document numbers (ascending) and, for
@@ -53,21 +51,15 @@ class Occurrences(NamedTuple):
 
 def _decode(ids: np.ndarray, values, fmt) -> Occurrences:
     """Occurrences from a run of postings' encoded values."""
-    if not isinstance(fmt, CompactPositions) or any(v[4] != 72 for v in values):  # 72 == ord("H")
+    lengths = np.fromiter(map(len, values), np.int64, len(values))
+    # CompactPositions values of even length are 16-bit positions, no header.
+    if not isinstance(fmt, CompactPositions) or (lengths & 1).any():
         positions = [fmt.decode_positions(v) for v in values]
         counts = np.fromiter(map(len, positions), np.int64, len(positions))
         flat = np.fromiter((p for run in positions for p in run), np.int32, int(counts.sum()))
         return Occurrences(np.repeat(ids.astype(np.int32), counts), flat)
-    lengths = np.fromiter(map(len, values), np.int64, len(values))
-    counts = (lengths - _HEADER) // 2
-    starts = np.cumsum(lengths) - lengths + _HEADER
-    raw = np.frombuffer(b"".join(values), np.uint8)
-    total = int(counts.sum())
-    # Byte offset of every position: its value's start plus 2 per rank.
-    rank = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    at = np.repeat(starts, counts) + 2 * rank
-    positions = raw[at].astype(np.int32) | (raw[at + 1].astype(np.int32) << 8)
-    return Occurrences(np.repeat(ids.astype(np.int32), counts), positions)
+    positions = np.frombuffer(b"".join(values), "<u2").astype(np.int32)
+    return Occurrences(np.repeat(ids.astype(np.int32), lengths // 2), positions)
 
 
 def occurrences(reader, fieldname: str, text: str) -> Occurrences:

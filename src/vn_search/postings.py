@@ -38,20 +38,21 @@ class Postings(NamedTuple):
 def _first_positions(values, fmt) -> np.ndarray:
     """The first position in each encoded posting value of a block.
 
-    Our ``CompactPositions`` values are a 4-byte count, a typecode (``H`` or
-    ``I``) and little-endian positions, so the first position sits at byte
-    5 of every value and a whole block decodes with numpy.
+    Our ``CompactPositions`` values are little-endian 16-bit positions (even
+    length) or ``I`` and 32-bit ones (odd length), so a whole block decodes
+    with numpy.
     """
     if not isinstance(fmt, CompactPositions):
         return np.fromiter((fmt.decode_positions(v)[0] for v in values), np.int32, len(values))
     lengths = np.fromiter(map(len, values), np.int64, len(values))
     starts = np.cumsum(lengths) - lengths
     raw = np.frombuffer(b"".join(values), np.uint8)
-    first = raw[starts + 5].astype(np.int32) | (raw[starts + 6].astype(np.int32) << 8)
-    wide = raw[starts + 4] == ord("I")
+    wide = (lengths & 1).astype(bool)
+    starts[wide] += 1
+    first = raw[starts].astype(np.int32) | (raw[starts + 1].astype(np.int32) << 8)
     if wide.any():
         at = starts[wide]
-        first[wide] |= (raw[at + 7].astype(np.int32) << 16) | (raw[at + 8].astype(np.int32) << 24)
+        first[wide] |= (raw[at + 2].astype(np.int32) << 16) | (raw[at + 3].astype(np.int32) << 24)
     return first
 
 

@@ -141,6 +141,21 @@ def _sum_duplicates(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, n
     return keys[starts], np.add.reduceat(counts, starts)
 
 
+def _merge_sorted(
+    keys: np.ndarray, counts: np.ndarray, more_keys: np.ndarray, more_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two count tables (sorted, unique keys) as one, adding the counts of
+    keys in both. Sorting the two together took five times their size in
+    memory; this takes the new table and the smaller one's lookups."""
+    counts = counts.astype(np.int64, copy=False)  # a loaded table's are narrower
+    at = np.searchsorted(keys, more_keys)
+    found = at < len(keys)
+    found[found] = keys[at[found]] == more_keys[found]
+    counts[at[found]] += more_counts[found]  # the table owns its counts
+    missing = ~found
+    return np.insert(keys, at[missing], more_keys[missing]), np.insert(counts, at[missing], more_counts[missing])
+
+
 class _CountTable:
     """How often each packed n-gram was seen: sorted codes, parallel counts.
 
@@ -170,19 +185,19 @@ class _CountTable:
     def add_counts(self, keys: np.ndarray, counts: np.ndarray) -> None:
         self._waiting.append((keys, counts))
         self._waiting_size += len(keys)
-        # Geometric merging: each code is re-sorted O(log n) times, and memory
-        # stays a small multiple of the table.
-        if self._waiting_size > max(len(self._keys), 4_000_000):
+        # Geometric merging: each code is merged in O(log n) times, and the
+        # codes waiting stay a fraction of the table (they cost about four
+        # times their size to sort).
+        if self._waiting_size > max(len(self._keys) // 2, 1_000_000):
             self._settle()
 
     def _settle(self) -> None:
         if not self._waiting:
             return
-        parts = [(self._keys, self._counts), *self._waiting]
+        keys = np.concatenate([k for k, _ in self._waiting])
+        counts = np.concatenate([c for _, c in self._waiting])
         self._waiting, self._waiting_size = [], 0
-        self._keys, self._counts = _sum_duplicates(
-            np.concatenate([k for k, _ in parts]), np.concatenate([c for _, c in parts])
-        )
+        self._keys, self._counts = _merge_sorted(self._keys, self._counts, *_sum_duplicates(keys, counts))
 
     def pruned(self, min_count: int) -> _CountTable:
         keep = self.counts >= min_count
@@ -544,7 +559,7 @@ class AccentModel:
     #: and worth 0.1% accuracy; bigrams seen once are few and worth 0.2%.
     MIN_TRIGRAM_COUNT = 2
     MIN_BIGRAM_COUNT = 1
-    _FLUSH_TOKENS = 1 << 21
+    _FLUSH_TOKENS = 1 << 19
 
     def __init__(self) -> None:
         self._words: list[str] = list(_RESERVED)

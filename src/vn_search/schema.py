@@ -8,22 +8,23 @@ likewise ``summary``/``summary_f`` and ``body``/``body_f``, except that
 terms are computed outside Whoosh (in worker processes), so these fields
 take pre-analysed postings instead of running an analyzer.
 
-The document text itself is kept compressed in one stored blob: the index
-needs it for snippets and the article page, never for matching.
+The display text (summary, paragraphs, captions, kicker, related ids) is
+stored as one plain dict, ``content``: the index needs it for snippets and
+the article page, never for matching. Whoosh compresses each document's
+stored record as a whole; text compressed again inside it would only grow
+(Whoosh pickles bytes with protocol 2, which spells every byte above 127
+in two).
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import zlib
 from array import array
 from typing import Iterator
 
 from whoosh import fields
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.formats import Existence, Positions
-from whoosh.system import _INT_SIZE, pack_uint
 
 __all__ = [
     "ANALYSIS_VERSION",
@@ -31,13 +32,11 @@ __all__ = [
     "Postings",
     "build_schema",
     "encode_postings",
-    "pack_blob",
-    "unpack_blob",
 ]
 
 # Bump whenever analysis or schema changes what terms a document produces:
 # an index built by another version must be rebuilt, and says so.
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 
 TEXT_FIELDS = ("title", "summary", "body")
 
@@ -51,23 +50,41 @@ class CompactPositions(Positions):
     times faster to encode, which matters when a corpus produces hundreds of
     millions of postings.
 
-    Layout: frequency (4 bytes, as Whoosh's), typecode ``H`` (all
-    positions below 65536, nearly every document) or ``I``, then the
-    positions, little-endian.
+    Layout: the positions as little-endian 16-bit numbers when all are
+    below 65536 (nearly every document), else ``I`` then 32-bit numbers,
+    so the length's parity tells which. The frequency is the number of
+    positions; a posting that occurs once takes 2 bytes.
+
+        >>> fmt = CompactPositions()
+        >>> fmt.encode([3, 7]), fmt.decode_positions(fmt.encode([3, 70000]))
+        (b'\\x03\\x00\\x07\\x00', [3, 70000])
     """
 
     def encode(self, poslist):
-        positions = array("H" if poslist[-1] < 65536 else "I", poslist)
+        if poslist[-1] < 65536:
+            positions = array("H", poslist)
+            prefix = b""
+        else:
+            positions = array("I", poslist)
+            prefix = b"I"
         if _BIG_ENDIAN:
             positions.byteswap()
-        return pack_uint(len(poslist)) + positions.typecode.encode("ascii") + positions.tobytes()
+        return prefix + positions.tobytes()
 
     def decode_positions(self, valuestring):
-        positions = array(chr(valuestring[_INT_SIZE]))
-        positions.frombytes(valuestring[_INT_SIZE + 1 :])
+        if len(valuestring) % 2 == 0:
+            positions = array("H", valuestring)
+        else:
+            positions = array("I", valuestring[1:])
         if _BIG_ENDIAN:
             positions.byteswap()
         return positions.tolist()
+
+    def decode_frequency(self, valuestring):
+        return len(valuestring) // 2 if len(valuestring) % 2 == 0 else len(valuestring) // 4
+
+    def decode_weight(self, valuestring):
+        return self.decode_frequency(valuestring) * self.field_boost
 
 
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -137,18 +154,6 @@ def build_schema() -> fields.Schema:
         headline=fields.STORED(),
         url=fields.STORED(),
         parents=fields.STORED(),
-        blob=fields.STORED(),
+        content=fields.STORED(),
         **text_fields,
     )
-
-
-def pack_blob(content: dict) -> bytes:
-    """Compress the display text of a document for storage."""
-    return zlib.compress(json.dumps(content, ensure_ascii=False).encode("utf-8"), 6)
-
-
-def unpack_blob(blob: bytes | None) -> dict:
-    if not blob:
-        return {}
-    return json.loads(zlib.decompress(blob).decode("utf-8"))
-
