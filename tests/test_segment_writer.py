@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import NEWS, write_jsonl
 from whoosh import index as whoosh_index
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from vn_search import sample_path
@@ -152,3 +154,9 @@ def test_two_workers_with_many_segments_index_what_one_process_does(tmp_path, mo
         assert above[0] == above[1], query
     models = [AccentModel.load(engine._current().path / ACCENT_MODEL_FILE) for engine in engines.values()]
     assert models[0] == models[1]
+
+
+def test_field_lengths_become_the_bytes_whoosh_stores():
+    lengths = np.arange(0, 200_000)
+    expected = [length_to_byte(int(n)) for n in lengths]
+    assert segment_writer._length_bytes_of(lengths).tolist() == expected

@@ -35,6 +35,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.filedb.filetables import _lengths as _LENGTHS
 from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import _length_byte_cache as _LENGTH_BYTE_CACHE
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -216,29 +217,73 @@ def _write_terms(fieldwriter, prefix: bytes, words, first: int, last: int, bound
         stop_term = int(np.searchsorted(bounds, bounds[term] + _CHUNK, side="right")) - 1
         stop_term = min(max(stop_term, term + 1), last)
         base, stop = int(bounds[term]) - offset, int(bounds[stop_term]) - offset
+        starts = bounds[term:stop_term] - offset - base
+        heads = _term_heads(documents[base:stop], weights[base:stop], doc_lengths[base:stop], starts)
         chunk_docs = documents[base:stop].tolist()
-        chunk_weights = weights[base:stop].tolist()
+        chunk_weights = _python_weights(weights[base:stop])
         chunk_lengths = doc_lengths[base:stop].tolist()
         if values is not None:
-            starts, finishes = value_starts[base:stop].tolist(), value_ends[base:stop].tolist()
-            chunk_values = [values[s:e] for s, e in zip(starts, finishes)]
+            value_from, value_to = value_starts[base:stop].tolist(), value_ends[base:stop].tolist()
+            chunk_values = [values[s:e] for s, e in zip(value_from, value_to)]
         else:
             chunk_values = None
         keys, infos = [], []
-        for number in range(term, stop_term):
-            start, end = int(bounds[number]) - offset - base, int(bounds[number + 1]) - offset - base
-            docs, term_weights, term_lengths = chunk_docs[start:end], chunk_weights[start:end], chunk_lengths[start:end]
+        for number, head, start, end in zip(range(term, stop_term), heads, starts.tolist(), [*starts[1:].tolist(), stop - base]):
+            docs, term_weights = chunk_docs[start:end], chunk_weights[start:end]
             term_values = chunk_values[start:end] if chunk_values is not None else None
             keys.append(prefix + words[number])
             if end - start <= INLINE_LIMIT:
-                infos.append(_inline_info(docs, term_weights, term_values or (), term_lengths))
+                infos.append(_inline_info(head, docs, term_weights, term_values or ()))
             else:
-                infos.append(_write_blocks(postfile, docs, term_weights, term_values, term_lengths))
+                infos.append(_write_blocks(head, postfile, docs, term_weights, term_values, chunk_lengths[start:end]))
         _add_terms(fieldwriter._tindex, keys, infos)
         term = stop_term
 
 
+def _python_weights(weights: np.ndarray) -> list:
+    """Weights as Python numbers: frequencies (whole numbers, the usual
+    case) as ints, which pickle in 2 bytes instead of 9."""
+    if np.array_equal(weights, np.floor(weights)):
+        return weights.astype(np.int64).tolist()
+    return [int(w) if w.is_integer() else w for w in weights.tolist()]
+
+
+_LENGTH_BYTES = np.array(_LENGTH_BYTE_CACHE, np.int64)
+
+
+def _length_bytes_of(lengths: np.ndarray) -> np.ndarray:
+    """``length_to_byte`` of many lengths at once."""
+    out = np.searchsorted(_LENGTH_BYTES, lengths, side="left")
+    out[lengths >= _LONGEST_LENGTH] = 255
+    return out
+
+
+def _term_heads(docs: np.ndarray, weights: np.ndarray, lengths: np.ndarray, starts: np.ndarray) -> list[bytes]:
+    """The fixed part of each term's entry (``W3TermInfo.to_bytes``) for
+    consecutive terms whose postings begin at ``starts``: total and
+    greatest weight, document count, shortest and longest field length
+    (as bytes; zero lengths aside) and first and last document."""
+    counts = np.diff(np.append(starts, len(docs)))
+    total = np.add.reduceat(weights.astype(np.float64), starts)
+    greatest = np.maximum.reduceat(weights, starts)
+    longest = np.maximum.reduceat(lengths, starts)
+    shortest = np.minimum.reduceat(np.where(lengths == 0, np.iinfo(np.uint32).max, lengths), starts)
+    shortest_byte = np.where(longest == 0, 0, _length_bytes_of(shortest))
+    longest_byte = np.where(longest == 0, 0, _length_bytes_of(longest))
+    ends = starts + counts - 1
+    pack = _TERMINFO.pack
+    return [
+        pack(False, *row)
+        for row in zip(
+            total.tolist(), counts.tolist(), shortest_byte.tolist(), longest_byte.tolist(),
+            greatest.tolist(), docs[starts].tolist(), docs[ends].tolist(),
+        )
+    ]
+
+
 _TERMINFO = W3TermInfo._struct
+_INLINED = _TERMINFO.pack(True, 0, 0, 0, 0, 0, 0, 0)[:1]  # the flags byte of an inlined term
+_LONGEST_LENGTH = 106374  # length_to_byte gives 255 from here on
 
 
 def _length_bytes(lengths) -> tuple[int, int]:
@@ -247,25 +292,14 @@ def _length_bytes(lengths) -> tuple[int, int]:
     return (length_to_byte(min(present)), length_to_byte(max(present))) if present else (0, 0)
 
 
-def _term_head(inlined: bool, docs, weights, lengths) -> bytes:
-    """The fixed part of a term's entry (``W3TermInfo.to_bytes``)."""
-    shortest, longest = _length_bytes(lengths)
-    return _TERMINFO.pack(inlined, sum(weights), len(docs), shortest, longest, max(weights), docs[0], docs[-1])
-
-
-def _whole(weights) -> tuple:
-    """Frequencies are whole numbers: pickled as ints they take 2 bytes, not 9."""
-    return tuple(int(w) if w.is_integer() else w for w in weights)
-
-
-def _inline_info(docs, weights, values, lengths) -> bytes:
+def _inline_info(head: bytes, docs, weights, values) -> bytes:
     """A term's entry with its few postings inside (weights None when all
     are 1, which Whoosh's list matcher reads as 1)."""
-    weights_kept = None if all(w == 1.0 for w in weights) else _whole(weights)
-    return _term_head(True, docs, weights, lengths) + dumps((tuple(docs), weights_kept, tuple(values)))
+    weights_kept = None if weights.count(1) == len(weights) else tuple(weights)
+    return _INLINED + head[1:] + dumps((tuple(docs), weights_kept, tuple(values)))
 
 
-def _write_blocks(postfile, docs, weights, values, lengths) -> bytes:
+def _write_blocks(head: bytes, postfile, docs, weights, values, lengths) -> bytes:
     """One term's postings as W3 posting blocks (what
     ``W3PostingsWriter._write_block`` writes, each block built in one go);
     returns the term's entry for the term table."""
@@ -285,16 +319,16 @@ def _write_blocks(postfile, docs, weights, values, lengths) -> bytes:
         size = len(info) + len(data)
         parts += (pack_int(-size if end == total else size), info, data)
     postfile.write(b"".join(parts))
-    return _term_head(False, docs, weights, lengths) + pack_long(offset) + pack_int(postfile.tell() - offset)
+    return head + pack_long(offset) + pack_int(postfile.tell() - offset)
 
 
-def _mini_weights(weights):
-    """None when every weight is 1, one number when all are equal (as
-    ``W3PostingsWriter._mini_weights``), else whole numbers as ints."""
+def _mini_weights(weights: list):
+    """None when every weight is 1, one float when all are equal (as
+    ``W3PostingsWriter._mini_weights``), else the weights."""
     first = weights[0]
-    if all(w == first for w in weights):
-        return None if first == 1.0 else first
-    return _whole(weights)
+    if weights.count(first) == len(weights):
+        return None if first == 1 else float(first)
+    return tuple(weights)
 
 
 def _add_terms(table, keys: list[bytes], infos: list[bytes]) -> None:
