@@ -13,6 +13,7 @@ without a restart.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -24,6 +25,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh import query as wq
 
 from vn_search import store
+from vn_search.analysis.terms import fold_term
 from vn_search.errors import IndexMissingError, IndexVersionError
 from vn_search.highlight import make_snippet, mark_text
 from vn_search.indexer import ACCENT_MODEL_FILE, IndexReport, build_index
@@ -40,6 +42,18 @@ SCORED_FIELDS = [name + suffix for name in TEXT_FIELDS for suffix in ("", "_f")]
 KINDS = ("article", "related")
 SORTS = ("relevance", "date")
 _NO_MODEL = object()
+
+
+_WARM_WORDS = 2000  # most frequent syllables considered for warming (the budget stops it first)
+_log = logging.getLogger(__name__)
+
+
+def _warm_quietly(generation: _Generation, megabytes: int) -> None:
+    """Background warming: a failure only costs speed, so it is logged."""
+    try:
+        generation.warm(megabytes * 1024 * 1024)
+    except Exception:  # noqa: BLE001 - an optimisation must not take a server down
+        _log.warning("warming the index at %s failed", generation.path, exc_info=True)
 
 
 class _Generation:
@@ -70,6 +84,25 @@ class _Generation:
                     self._accent_model = AccentModel.load(path) if path.exists() else _NO_MODEL
         return None if self._accent_model is _NO_MODEL else self._accent_model
 
+    def warm(self, budget: int) -> int:
+        """Prepare the accent model's decoder, and decode the posting lists
+        of the corpus's most frequent syllables (by the accent model's
+        counts), in every text field, exact and folded, until they take
+        ``budget`` bytes of the posting cache. Returns how many lists were
+        read."""
+        model = self.accent_model()
+        if model is None:
+            return 0
+        model.prepare()  # suggestions need it on the first unaccented query
+        _, scorer = self.searcher()
+        terms = (
+            (name + suffix, text)
+            for word in model.frequent_words(_WARM_WORDS)
+            for text, suffix in ((fold_term(word), "_f"), (word, ""))
+            for name in TEXT_FIELDS
+        )
+        return scorer.warm(terms, budget)
+
     def searcher(self):
         """This thread's Whoosh searcher and scorer for the generation."""
         local = getattr(self.local, "pair", None)
@@ -89,8 +122,12 @@ class SearchEngine:
     max_query_chars = 500
     max_per_page = 100
 
-    def __init__(self, index_dir: str | Path = "index") -> None:
+    def __init__(self, index_dir: str | Path = "index", warm_megabytes: int = 0) -> None:
+        """``warm_megabytes``: warm every generation this engine opens in
+        the background (see :meth:`warm`); a server sets it, so the first
+        searches after start and after each update are not the slow ones."""
         self.index_dir = Path(index_dir)
+        self.warm_megabytes = warm_megabytes
         self._lock = threading.Lock()
         self._generation: _Generation | None = None
 
@@ -128,7 +165,17 @@ class SearchEngine:
                         raise IndexVersionError(str(self.index_dir), version, ANALYSIS_VERSION)
                     generation = _Generation(path)
                     self._generation = generation
+                    if self.warm_megabytes:
+                        threading.Thread(target=_warm_quietly, args=(generation, self.warm_megabytes), daemon=True).start()
         return generation
+
+    def warm(self, megabytes: int = 128) -> int:
+        """Read the posting lists of the corpus's most frequent syllables
+        into memory now, up to ``megabytes``, so that the first searches
+        do not pay for decoding them (on corpus C, the first pass over the
+        MDS queries took twice as long as the next). Returns how many
+        posting lists were read."""
+        return self._current().warm(megabytes * 1024 * 1024)
 
     def exists(self) -> bool:
         return store.current_generation(self.index_dir) is not None

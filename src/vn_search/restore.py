@@ -605,6 +605,15 @@ class AccentModel:
             mine.add_counts(renumbered.keys, renumbered.counts)
         self._decoder = None
 
+    def frequent_words(self, count: int) -> list[str]:
+        """The ``count`` words (lowercase syllables) seen most often, most
+        frequent first."""
+        self._flush()
+        reserved = len(_RESERVED)
+        counts = self._unigrams[reserved:]
+        top = np.argsort(-counts, kind="stable")[:count]
+        return [self._words[reserved + i] for i in top.tolist() if counts[i] > 0]
+
     def _word_id(self, word: str) -> int:
         word_id = self._ids.get(word)
         if word_id is None:
@@ -810,6 +819,11 @@ class AccentModel:
                     cursor = slot.match.end()
         parts.append(typed[cursor:])
         return "".join(parts), any(slot.plain for slot in slots)
+
+    def prepare(self) -> None:
+        """Build the decoder :meth:`restore` needs now rather than on its
+        first call (a few hundred milliseconds for corpus C's model)."""
+        self._get_decoder()
 
     def _get_decoder(self) -> _Decoder:
         if self._decoder is None:

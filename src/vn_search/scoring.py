@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -147,8 +148,19 @@ class IndexStatistics:
         self._cache_bytes = 0
         self._lock = threading.Lock()
 
+    @property
+    def cached_bytes(self) -> int:
+        return self._cache_bytes
+
     def cached(self, key):
-        return self._cache.get(key)
+        """The cached value, which becomes the most recently used: the
+        cache drops the least recently used first, so the lists of common
+        syllables (in most queries, and put there by warming) stay."""
+        with self._lock:
+            value = self._cache.pop(key, None)
+            if value is not None:
+                self._cache[key] = value
+            return value
 
     def remember(self, key, value) -> None:
         size = value.nbytes
@@ -222,6 +234,18 @@ class Scorer:
         value = joined(ids_parts, tf_parts, first_parts if positions else None)
         self.stats.remember(key, value)
         return value
+
+    def warm(self, terms: Iterable[tuple[str, str]], budget: int) -> int:
+        """Decode the posting lists of ``terms`` (field, text) into the
+        shared cache, in order, until the cache holds ``budget`` bytes;
+        returns how many lists were read."""
+        read = 0
+        for fieldname, text in terms:
+            if self.stats.cached_bytes >= budget:
+                break
+            self.postings(fieldname, text)
+            read += 1
+        return read
 
     def document_frequency(self, fieldname: str, text: str) -> int:
         """Live documents holding the term. Whoosh's doc_frequency also

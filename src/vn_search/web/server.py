@@ -11,6 +11,9 @@ from vn_search.web.security import is_loopback_host
 __all__ = ["serve", "UnsafeDebugServer", "TOTAL_THREADS"]
 
 TOTAL_THREADS = 8  # shared among the worker processes unless threads is given
+# Posting lists of common syllables each worker decodes ahead of the first
+# searches (half of its posting cache; see SearchEngine.warm).
+WARM_MEGABYTES = 128
 
 
 class UnsafeDebugServer(ValueError):
@@ -53,7 +56,13 @@ def serve(
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
 
+    from vn_search.engine import SearchEngine
     from vn_search.web import create_app
+
+    def app():
+        # Each worker warms the posting lists of common syllables in the
+        # background, at start and whenever a new generation is published.
+        return create_app(engine=SearchEngine(index_dir, warm_megabytes=WARM_MEGABYTES))
 
     if debug:
         # No reloader: it re-executes sys.argv, which breaks when serve() is
@@ -66,12 +75,12 @@ def serve(
     workers = prefork.default_workers() if workers is None else workers
     threads = max(2, TOTAL_THREADS // workers) if threads is None else threads
     if workers == 1 or not hasattr(os, "fork"):
-        waitress.serve(create_app(index_dir), host=host, port=port, threads=threads, ident="vn-search")
+        waitress.serve(app(), host=host, port=port, threads=threads, ident="vn-search")
         return
 
     def serve_on(listener: socket.socket) -> None:
         # In the worker, after the fork: its own engine, files and threads.
-        waitress.serve(create_app(index_dir), sockets=[listener], threads=threads, ident="vn-search")
+        waitress.serve(app(), sockets=[listener], threads=threads, ident="vn-search")
 
     with prefork.bind(host, port) as listener:
         prefork.run_workers(listener, workers, serve_on)
