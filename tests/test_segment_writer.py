@@ -130,11 +130,15 @@ def test_two_workers_with_many_segments_index_what_one_process_does(tmp_path, mo
     and learns the same accents, as indexing in one process."""
     from test_crash_safety import news_articles
 
-    from vn_search import SearchEngine
+    from vn_search import SearchEngine, indexer
     from vn_search.indexer import ACCENT_MODEL_FILE, _AnalysingTask
     from vn_search.restore import AccentModel
 
     monkeypatch.setattr(_AnalysingTask, "segment_mb", 0.25)  # a few dozen articles per segment
+    monkeypatch.setattr(indexer, "_ACCENT_MB", 0.05)  # and accent counts saved to many files
+    merged = []
+    merge = AccentModel.merge
+    monkeypatch.setattr(AccentModel, "merge", lambda model, other: merged.append(1) or merge(model, other))
     corpus = write_jsonl(tmp_path / "news.jsonl", news_articles(400, seed=5, prefix="bao"))
     engines = {}
     for workers in (1, 2):
@@ -143,6 +147,7 @@ def test_two_workers_with_many_segments_index_what_one_process_does(tmp_path, mo
         assert report.articles == 400 and not report.problems
     searcher, _ = engines[2]._current().searcher()
     assert len(searcher.reader().leaf_readers()) >= 4, "each worker wrote several segments"
+    assert len(merged) >= 4, "and saved its accent counts several times"
     for query in ("Lào Cai", "luan chuyen can bo", '"Hà Nội"', "hội nghị -Lào", "giá vàng tăng"):
         found = [engine.search(query, per_page=50) for engine in engines.values()]
         assert found[0].total == found[1].total > 0, query

@@ -46,12 +46,14 @@ ACCENT_MODEL_FILE = "accents.npz"  # the accent model, beside the Whoosh files
 
 _PARALLEL_THRESHOLD = 200  # fewer documents than this are not worth the processes
 # Postings a worker holds before it writes a segment and starts another.
-# Larger means fewer segments (fewer term lookups per query, a smaller
-# index). It does not bound a worker's memory by itself: building corpus C
-# peaked at 1.86 GB for the process tree with 256 and 1.99 GB with 192
-# (bench/indexing.py).
-_SEGMENT_MB = 256
+# Larger means fewer segments: each repeats the terms it shares with the
+# others in its term table, so fewer make a smaller index and fewer term
+# lookups per query. At 384 each worker writes corpus C's half in one
+# segment: index 455 -> 419 MB against two segments each at 256, peak of
+# the process tree ~1.15 GB (sampled every 0.25 s).
+_SEGMENT_MB = 384
 _ACCENT_PART = ".accents-part"  # a worker's accent counts, merged at commit
+_ACCENT_MB = 64  # accent counts a worker holds before it saves them to such a file
 
 
 @dataclass
@@ -170,11 +172,11 @@ class _AnalysingTask(SubWriterTask):
     handed (``_doc``) and writes them with :class:`BulkSegmentWriter`.
 
     It starts a new segment whenever the postings held in memory pass
-    ``segment_mb``. The accent counts learned so far go to a file beside
-    the segment at the same time, and counting starts afresh: a worker's
-    model of 29,000 articles held ~300 MB, as much as its postings. It
-    reports the segments and accent files it wrote (or the error that
-    stopped it) on the result queue.
+    ``segment_mb``. Whenever its accent counts pass ``_ACCENT_MB`` they go
+    to a file in the index being built, and counting starts afresh: a
+    worker's model of 29,000 articles held ~300 MB, as much as its
+    postings. It reports the segments and accent files it wrote (or the
+    error that stopped it) on the result queue.
     """
 
     segment_mb = _SEGMENT_MB
@@ -199,8 +201,10 @@ class _AnalysingTask(SubWriterTask):
                 self._process_file(*job)
                 if self.writer.postings.nbytes > self.segment_mb * 1024 * 1024:
                     segments.append(self.writer._finalize_segment())
-                    accent_files.append(self._save_accents(len(accent_files)))
+                    _release_memory()
                     self.writer = BulkSegmentWriter(ix, _lk=False, compound=False)
+                if self.accents.nbytes > _ACCENT_MB * 1024 * 1024:
+                    accent_files.append(self._save_accents(len(accent_files)))
             if self.writer._added:
                 segments.append(self.writer._finalize_segment())
             else:

@@ -605,6 +605,13 @@ class AccentModel:
             mine.add_counts(renumbered.keys, renumbered.counts)
         self._decoder = None
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the counts (not the vocabulary), roughly."""
+        tables = (self._bigrams, self._trigrams)
+        held = sum(t._keys.nbytes + t._counts.nbytes + sum(k.nbytes + c.nbytes for k, c in t._waiting) for t in tables)
+        return held + self._unigrams.nbytes + self._cased.nbytes + len(self._pending) * 8
+
     def frequent_words(self, count: int) -> list[str]:
         """The ``count`` words (lowercase syllables) seen most often, most
         frequent first."""

@@ -77,12 +77,15 @@ dumps = _Pickler()
 class _FieldPostings:
     """The postings of one field, in the order documents were added."""
 
-    __slots__ = ("vocabulary", "terms", "documents", "weights", "value_ends", "values", "lengths")
+    __slots__ = ("vocabulary", "terms", "run_documents", "run_lengths", "weights", "value_ends", "values", "lengths")
 
     def __init__(self) -> None:
         self.vocabulary: dict[bytes, int] = {}
         self.terms = array("I")
-        self.documents = array("I")
+        # Each document's postings arrive together: its number and how many
+        # (not a number per posting, a fifth of the memory held).
+        self.run_documents = array("I")
+        self.run_lengths = array("I")
         self.weights = array("f")
         # End of each posting's value in ``values``, if any (a segment's
         # memory budget keeps it far below 4 GB).
@@ -101,7 +104,7 @@ class _FieldPostings:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.terms, self.documents, self.weights, self.value_ends, self.lengths)
+        arrays = (self.terms, self.run_documents, self.run_lengths, self.weights, self.value_ends, self.lengths)
         return sum(a.itemsize * len(a) for a in arrays) + len(self.values) + 120 * len(self.vocabulary)
 
 
@@ -138,7 +141,9 @@ class SegmentPostings:
                 ends.append(len(values))
             length += frequency
             count += 1
-        postings.documents.extend([docnum] * count)
+        if count:
+            postings.run_documents.append(docnum)
+            postings.run_lengths.append(count)
         if not scorable:
             return 0
         postings.set_length(docnum, length)
@@ -178,6 +183,8 @@ def _write_field(fieldwriter, postings: _FieldPostings) -> None:
         raise ValueError("a field's postings must all have values or none")
     values = bytes(postings.values)
     postings.values = bytearray()
+    documents = np.repeat(np.frombuffer(postings.run_documents, np.uint32), np.frombuffer(postings.run_lengths, np.uint32))
+    postings.run_documents, postings.run_lengths = array("I"), array("I")
     prefix = pack_ushort(fieldwriter._fieldid)
     # Terms are written a range at a time, each range's postings gathered
     # and sorted on their own: sorting the whole field at once took about
@@ -191,14 +198,13 @@ def _write_field(fieldwriter, postings: _FieldPostings) -> None:
         # keeps each term's documents in increasing order.
         order = selected[np.argsort(term_rank[selected], kind="stable")]
         del selected
-        _write_terms(fieldwriter, prefix, words, first, last, bounds, postings, order, values if has_values else None)
+        _write_terms(fieldwriter, prefix, words, first, last, bounds, postings, documents[order], order, values if has_values else None)
         first = last
 
 
-def _write_terms(fieldwriter, prefix: bytes, words, first: int, last: int, bounds, postings, order, values) -> None:
+def _write_terms(fieldwriter, prefix: bytes, words, first: int, last: int, bounds, postings, documents, order, values) -> None:
     """Write terms ``first`` to ``last`` (ranks), whose postings sit at
-    ``order`` in the field's arrays."""
-    documents = np.frombuffer(postings.documents, np.uint32)[order]
+    ``order`` in the field's arrays (``documents`` already in that order)."""
     weights = np.frombuffer(postings.weights, np.float32)[order]
     lengths = np.frombuffer(postings.lengths, np.uint32)
     doc_lengths = np.zeros(len(documents), np.uint32)
