@@ -229,3 +229,49 @@ def test_the_posting_cache_keeps_what_was_used_last(monkeypatch):
     statistics.remember("những", np.zeros(12, np.int64))
     assert statistics.cached("và") is None  # the least recently used went first
     assert statistics.cached("của") is not None
+
+
+def _articles(folder, headlines: list[str], body: str) -> SearchEngine:
+    """An index of articles with these headlines and one shared body, so
+    only the headlines can tell them apart."""
+    records = [
+        {"id": f"tin-{number:02d}", "title": headline, "summary": "Tin tức trong ngày.", "body": body}
+        for number, headline in enumerate(headlines)
+    ]
+    engine = SearchEngine(folder / "index")
+    engine.index([write_jsonl(folder / "news.jsonl", records)])
+    return engine
+
+
+def test_a_common_word_still_counts_in_the_headline(tmp_path):
+    # "người" is in every article's body: too common to score there, but a
+    # headline holding it matches the query better than one without it.
+    filler = [f"Thời tiết tỉnh {place} hôm nay" for place in ("Lào Cai", "Yên Bái", "Hà Giang", "Sơn La")]
+    engine = _articles(
+        tmp_path,
+        ["Bà con bản Sa Pa làm du lịch", "Người dân bản Sa Pa làm du lịch", *filler],
+        "Nhiều người dân đã đến xem. Người dân vui mừng.",
+    )
+    # Words of the headline, out of order: as readers recall a headline.
+    assert [h.id for h in engine.search("Sa Pa du lịch người").hits[:2]] == ["tin-01", "tin-00"]
+    assert [h.id for h in engine.search("sa pa du lich nguoi").hits[:2]] == ["tin-01", "tin-00"]
+
+
+def test_a_common_word_alone_with_a_typo_finds_nothing_but_gets_a_suggestion(tmp_path):
+    filler = [f"Người dân tỉnh {place} đón Tết" for place in ("Lào Cai", "Yên Bái", "Hà Giang")]
+    engine = _articles(tmp_path, ["Luân chuyển cán bộ ở Bắc Hà", *filler], "Nhiều người dân đã đến xem.")
+    results = engine.search("người luan chuyn")
+    assert results.suggestion and "luân chuyển" in results.suggestion
+    assert [h.id for h in results.hits] == ["tin-00"]  # the suggestion's results
+
+
+def test_an_accented_word_is_judged_by_its_own_spelling_not_its_folded_form(tmp_path):
+    # Folded, "Nhật" (Japan) is "nhat", as common as "nhất" (most), which is
+    # in every body; typed with its accents it is a rare, telling word.
+    filler = [f"Giá lúa tại {place} cao nhất" for place in ("An Giang", "Cần Thơ", "Sóc Trăng", "Bạc Liêu")]
+    engine = _articles(
+        tmp_path,
+        ["Hàn Quốc ký hiệp định với Mỹ", "Hàn Quốc ký hiệp định với Nhật", *filler],
+        "Đây là thỏa thuận lớn nhất trong năm, tốt nhất từ trước tới nay.",
+    )
+    assert engine.search("Nhật Hàn Quốc hiệp định").hits[0].id == "tin-01"

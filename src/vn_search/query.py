@@ -9,9 +9,10 @@ own parser are just text here, so any string is a valid query.
     'words=[luân chuyển] phrases=[cán bộ] excluded=[lào]'
 
 Each syllable matches its folded form (so ``can bo`` finds ``cán bộ``)
-and, when typed with diacritics, also its exact form, which scores extra:
-exact-diacritic matches rank first. Adjacent syllables also match as a
-bigram / pyvi word, which rewards documents where they stand together.
+and, when the query is typed with diacritics, also its exact form, which
+scores extra: exact-diacritic matches rank first. Adjacent syllables also
+match as a bigram / pyvi word, which rewards documents where they stand
+together.
 :func:`build_plan` turns this into the terms ``scoring.py`` scores.
 """
 
@@ -175,17 +176,22 @@ def _terms(suffix: str, text: str, weight: float) -> list[ScoringTerm]:
     return [ScoringTerm(name + suffix, text, w * weight) for name, w in FIELD_WEIGHTS.items()]
 
 
-def _syllable_group(syllable: str) -> TermGroup:
+def _syllable_group(syllable: str, exact: bool) -> TermGroup:
+    """A word's terms. When it is taken as typed (``exact``), its own
+    frequency, not that of its folded form, says how common it is: folded,
+    ``Nhật`` (Japan) is ``nhat``, as common as ``nhất`` (most)."""
     plain = fold_term(syllable)
     terms = _terms("_f", plain, 1.0)
-    if _accented(syllable):
+    probe = ScoringTerm("body_f", plain, 1.0)
+    if exact:
         terms += _terms("", syllable, EXACT_WEIGHT)
-    return TermGroup(terms, counts=True, common_probe=ScoringTerm("body_f", plain, 1.0))
+        probe = ScoringTerm("body", syllable, 1.0)
+    return TermGroup(terms, counts=True, common_probe=probe, folded=plain)
 
 
-def _pair_group(first: str, second: str) -> TermGroup:
+def _pair_group(first: str, second: str, exact: bool) -> TermGroup:
     terms = _terms("_f", fold_term(first) + JOINER + fold_term(second), PAIR_WEIGHT)
-    if _accented(first) or _accented(second):
+    if exact:
         terms += _terms("", first + JOINER + second, PAIR_WEIGHT * EXACT_WEIGHT)
     return TermGroup(terms, counts=False)
 
@@ -193,9 +199,14 @@ def _pair_group(first: str, second: str) -> TermGroup:
 def build_plan(parsed: ParsedQuery) -> ScoringPlan:
     """What to score, require and exclude for a parsed query."""
     plan = ScoringPlan()
-    for run in parsed.words + parsed.phrases:
-        plan.groups.extend(_syllable_group(s) for s in run)
-        plan.groups.extend(_pair_group(a, b) for a, b in zip(run, run[1:]))
+    runs = parsed.words + parsed.phrases
+    # A query typed with diacritics is typed as meant, its plain syllables
+    # too (``y``, ``Moscow``, ``U22``): all of them match exactly as well.
+    # Without any, every syllable may stand for any accented form.
+    exact = any(_accented(s) for run in runs for s in run)
+    for run in runs:
+        plan.groups.extend(_syllable_group(s, exact) for s in run)
+        plan.groups.extend(_pair_group(a, b, exact) for a, b in zip(run, run[1:]))
     plan.required = [[fold_term(s) for s in phrase] for phrase in parsed.phrases]
     plan.runs = [[fold_term(s) for s in run] for run in parsed.words + parsed.phrases]
     # An excluded word typed with accents excludes that spelling only; an
