@@ -26,7 +26,7 @@ __all__ = ["Postings", "blocks", "leaf_postings", "joined"]
 class Postings(NamedTuple):
     """One term's posting list over the whole index."""
 
-    ids: np.ndarray  # global document numbers, ascending
+    ids: np.ndarray  # global document numbers, ascending (32-bit: a third of a cached list)
     tf: np.ndarray  # term frequency per document
     first: np.ndarray | None  # first position per document, where asked for
 
@@ -117,6 +117,6 @@ def leaf_postings(matcher, positions_format=None) -> Postings:
 def joined(ids_parts: list, tf_parts: list, first_parts: list | None) -> Postings:
     """One posting list from its parts (blocks or segments), in order."""
     if not ids_parts:
-        return Postings(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int32) if first_parts is not None else None)
+        return Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.int32) if first_parts is not None else None)
     first = np.concatenate(first_parts) if first_parts is not None else None
-    return Postings(np.concatenate(ids_parts), np.concatenate(tf_parts), first)
+    return Postings(np.concatenate(ids_parts).astype(np.int32, copy=False), np.concatenate(tf_parts), first)

@@ -13,7 +13,7 @@ __all__ = ["serve", "UnsafeDebugServer", "TOTAL_THREADS"]
 TOTAL_THREADS = 8  # shared among the worker processes unless threads is given
 # Posting lists of common syllables each worker decodes ahead of the first
 # searches (half of its posting cache; see SearchEngine.warm).
-WARM_MEGABYTES = 128
+WARM_MEGABYTES = 192
 
 
 class UnsafeDebugServer(ValueError):
