@@ -436,16 +436,28 @@ def _top_ids(engine, text: str) -> list[str]:
     return [hit.id for hit in engine.search(text).hits]
 
 
+def _segments(files: dict[str, dict]) -> dict[str, dict]:
+    """A generation's segments: a compound ``.seg`` file, or the separate
+    files ``MAIN_<id>.trm``, ``.pst``, ``._stored.col``, ... of one id."""
+    segments: dict[str, dict] = {}
+    for name, f in files.items():
+        if name.endswith(".seg") or (name.startswith("MAIN_") and "." in name):
+            segment = segments.setdefault(name.split(".", 1)[0], {"size": 0, "inodes": set()})
+            segment["size"] += f["size"]
+            segment["inodes"].add(f["ino"])
+    return segments
+
+
 def compare_generations(before: dict[str, dict], after: dict[str, dict], before_now: dict[str, dict]) -> dict:
     """What an update did to the files: which of the new generation's
     segments are the old ones (same inode: a hard link), what it wrote, and
     whether it changed any file of the previous generation (``before_now``
     is that generation re-read after the update; a file rewritten through a
     hard link keeps its inode but not its mtime)."""
-    old_segments = {name: f for name, f in before.items() if name.endswith(".seg")}
-    new_segments = {name: f for name, f in after.items() if name.endswith(".seg")}
+    old_segments, new_segments = _segments(before), _segments(after)
     old_versions = {f["ino"]: (f["mtime_ns"], f["size"]) for f in before.values()}
-    kept = [name for name, f in new_segments.items() if f["ino"] in {g["ino"] for g in old_segments.values()}]
+    old_inodes = {f["ino"] for f in before.values()}
+    kept = [name for name, f in new_segments.items() if f["inodes"] <= old_inodes]
     written = {name: f["size"] for name, f in after.items()  # new files, and old ones rewritten in place
                if old_versions.get(f["ino"]) != (f["mtime_ns"], f["size"])}
     changed = sorted(name for name, f in before.items() if name in before_now
