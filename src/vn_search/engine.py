@@ -172,7 +172,7 @@ class SearchEngine:
     def warm(self, megabytes: int = 192) -> int:
         """Read the posting lists of the corpus's most frequent syllables
         into memory now, up to ``megabytes``, so that the first searches
-        do not pay for decoding them. On corpus C (7 s, ~4,500 lists) the
+        do not pay for decoding them. On corpus C (6 s, ~4,500 lists) the
         first pass over the MDS queries went from p50 23 / p95 64 ms to
         15 / 29; the second pass takes 9 / 15. Returns how many posting
         lists were read."""
