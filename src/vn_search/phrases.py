@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from vn_search.postings import blocks
-from vn_search.schema import CompactPositions
+from vn_search.schema import all_positions
 
 __all__ = ["Occurrences", "occurrences", "phrase_documents"]
 
@@ -51,15 +51,8 @@ class Occurrences(NamedTuple):
 
 def _decode(ids: np.ndarray, values, fmt) -> Occurrences:
     """Occurrences from a run of postings' encoded values."""
-    lengths = np.fromiter(map(len, values), np.int64, len(values))
-    # CompactPositions values of even length are 16-bit positions, no header.
-    if not isinstance(fmt, CompactPositions) or (lengths & 1).any():
-        positions = [fmt.decode_positions(v) for v in values]
-        counts = np.fromiter(map(len, positions), np.int64, len(positions))
-        flat = np.fromiter((p for run in positions for p in run), np.int32, int(counts.sum()))
-        return Occurrences(np.repeat(ids.astype(np.int32), counts), flat)
-    positions = np.frombuffer(b"".join(values), "<u2").astype(np.int32)
-    return Occurrences(np.repeat(ids.astype(np.int32), lengths // 2), positions)
+    counts, positions = all_positions(fmt, values)
+    return Occurrences(np.repeat(ids.astype(np.int32), counts), positions)
 
 
 def occurrences(reader, fieldname: str, text: str) -> Occurrences:

@@ -18,7 +18,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from vn_search.schema import CompactPositions
+from vn_search.schema import first_positions
 
 __all__ = ["Postings", "blocks", "leaf_postings", "joined"]
 
@@ -33,27 +33,6 @@ class Postings(NamedTuple):
     @property
     def nbytes(self) -> int:
         return self.ids.nbytes + self.tf.nbytes + (self.first.nbytes if self.first is not None else 0)
-
-
-def _first_positions(values, fmt) -> np.ndarray:
-    """The first position in each encoded posting value of a block.
-
-    Our ``CompactPositions`` values are little-endian 16-bit positions (even
-    length) or ``I`` and 32-bit ones (odd length), so a whole block decodes
-    with numpy.
-    """
-    if not isinstance(fmt, CompactPositions):
-        return np.fromiter((fmt.decode_positions(v)[0] for v in values), np.int32, len(values))
-    lengths = np.fromiter(map(len, values), np.int64, len(values))
-    starts = np.cumsum(lengths) - lengths
-    raw = np.frombuffer(b"".join(values), np.uint8)
-    wide = (lengths & 1).astype(bool)
-    starts[wide] += 1
-    first = raw[starts].astype(np.int32) | (raw[starts + 1].astype(np.int32) << 8)
-    if wide.any():
-        at = starts[wide]
-        first[wide] |= (raw[at + 2].astype(np.int32) << 16) | (raw[at + 3].astype(np.int32) << 24)
-    return first
 
 
 def raw_matcher(matcher):
@@ -110,7 +89,7 @@ def leaf_postings(matcher, positions_format=None) -> Postings:
         ids_parts.append(ids)
         tf_parts.append(_frequencies(weights, len(ids)))
         if positions_format is not None:
-            first_parts.append(_first_positions(values, positions_format))
+            first_parts.append(first_positions(positions_format, values))
     return joined(ids_parts, tf_parts, first_parts if positions_format is not None else None)
 
 

@@ -22,6 +22,7 @@ import sys
 from array import array
 from typing import Iterator
 
+import numpy as np
 from whoosh import fields
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.formats import Existence, Positions
@@ -30,8 +31,10 @@ __all__ = [
     "ANALYSIS_VERSION",
     "TEXT_FIELDS",
     "Postings",
+    "all_positions",
     "build_schema",
     "encode_postings",
+    "first_positions",
 ]
 
 # Bump whenever analysis or schema changes what terms a document produces:
@@ -85,6 +88,35 @@ class CompactPositions(Positions):
 
     def decode_weight(self, valuestring):
         return self.decode_frequency(valuestring) * self.field_boost
+
+
+def first_positions(fmt: Positions, values) -> np.ndarray:
+    """The first position of each of a block's encoded ``values``, as int32:
+    for :class:`CompactPositions`, all decoded together with numpy."""
+    if not isinstance(fmt, CompactPositions):
+        return np.fromiter((fmt.decode_positions(v)[0] for v in values), np.int32, len(values))
+    lengths = np.fromiter(map(len, values), np.int64, len(values))
+    starts = np.cumsum(lengths) - lengths
+    raw = np.frombuffer(b"".join(values), np.uint8)
+    wide = (lengths & 1).astype(bool)  # "I" and 32-bit positions
+    starts[wide] += 1
+    first = raw[starts].astype(np.int32) | (raw[starts + 1].astype(np.int32) << 8)
+    if wide.any():
+        at = starts[wide]
+        first[wide] |= (raw[at + 2].astype(np.int32) << 16) | (raw[at + 3].astype(np.int32) << 24)
+    return first
+
+
+def all_positions(fmt: Positions, values) -> tuple[np.ndarray, np.ndarray]:
+    """How many positions each encoded value holds, and all of them in
+    order, as int32: one ``frombuffer`` when every value is 16-bit
+    :class:`CompactPositions`, else one value at a time."""
+    lengths = np.fromiter(map(len, values), np.int64, len(values))
+    if isinstance(fmt, CompactPositions) and not (lengths & 1).any():
+        return lengths // 2, np.frombuffer(b"".join(values), "<u2").astype(np.int32)
+    decoded = [fmt.decode_positions(v) for v in values]
+    counts = np.fromiter(map(len, decoded), np.int64, len(decoded))
+    return counts, np.fromiter((p for run in decoded for p in run), np.int32, int(counts.sum()))
 
 
 _BIG_ENDIAN = sys.byteorder == "big"
