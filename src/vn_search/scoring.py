@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 import numpy as np
@@ -320,29 +320,17 @@ class Scorer:
                        for g in plan.groups if g.common_probe is not None}
         groups, common_groups = self._useful_groups(plan.groups, common_fraction, frequencies)
         common = {g.folded for g in common_groups}
-        common_groups = [TermGroup([t for t in g.terms if t.field in COMMON_FIELDS], True, g.common_probe, g.folded)
-                         for g in common_groups]
         coverage = _Coverage(size)
-        matched = None
-        for number, group in enumerate(groups + common_groups):
-            if number == len(groups):
-                # Common words rank what the rest of the query finds; alone
-                # they find nothing (a typo beside them still gets "no
-                # results" and the suggestion's results).
-                matched = scores > 0
-            hit = np.zeros(size, bool)
-            in_title = np.zeros(size, bool)
-            for term in group.terms:
-                ids, contribution = self._term_scores(term)
-                if matched is not None and len(ids):
-                    keep = matched[ids]
-                    ids, contribution = ids[keep], contribution[keep]
-                if len(ids):
-                    scores[ids] += contribution
-                    hit[ids] = True
-                    if term.field in TITLE_FIELDS:
-                        in_title[ids] = True
-            coverage.add(group, self._idf(frequencies[group.common_probe]) if group.common_probe else 1.0, hit, in_title)
+        for group in groups:
+            self._score_group(group, scores, coverage, frequencies)
+        if common_groups:
+            # Common words rank what the rest of the query finds; alone they
+            # find nothing (a typo beside them still gets "no results" and
+            # the suggestion's results).
+            matched = scores > 0
+            for group in common_groups:
+                in_common_fields = replace(group, terms=[t for t in group.terms if t.field in COMMON_FIELDS])
+                self._score_group(in_common_fields, scores, coverage, frequencies, within=matched)
         allowed = self.stats.live.copy()
         for phrase in plan.required:
             allowed &= self._phrase_mask(phrase)
@@ -364,6 +352,27 @@ class Scorer:
             return top, scores[top], total
         top = _best(candidates, scores, limit)
         return top, scores[top], total
+
+    def _score_group(
+        self, group: TermGroup, scores: np.ndarray, coverage: _Coverage, frequencies: dict,
+        within: np.ndarray | None = None,
+    ) -> None:
+        """Add a group's term scores (only for documents ``within``, if
+        given) and record which documents it hit, and where."""
+        size = self.stats.size
+        hit = np.zeros(size, bool)
+        in_title = np.zeros(size, bool)
+        for term in group.terms:
+            ids, contribution = self._term_scores(term)
+            if within is not None and len(ids):
+                keep = within[ids]
+                ids, contribution = ids[keep], contribution[keep]
+            if len(ids):
+                scores[ids] += contribution
+                hit[ids] = True
+                if term.field in TITLE_FIELDS:
+                    in_title[ids] = True
+        coverage.add(group, self._idf(frequencies[group.common_probe]) if group.common_probe else 1.0, hit, in_title)
 
     def _proximity(self, runs: list[list[str]], common: set[str]) -> np.ndarray | float:
         """Per document, 1 + how closely the query's adjacent syllables
