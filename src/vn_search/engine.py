@@ -45,6 +45,9 @@ _NO_MODEL = object()
 
 
 _WARM_WORDS = 2000  # most frequent syllables considered for warming (the budget stops it first)
+# Posting lists warmed by default: half the posting cache (scoring._CACHE_BYTES),
+# the rest left for what queries read.
+WARM_MEGABYTES = 192
 _log = logging.getLogger(__name__)
 
 
@@ -169,7 +172,7 @@ class SearchEngine:
                         threading.Thread(target=_warm_quietly, args=(generation, self.warm_megabytes), daemon=True).start()
         return generation
 
-    def warm(self, megabytes: int = 192) -> int:
+    def warm(self, megabytes: int = WARM_MEGABYTES) -> int:
         """Read the posting lists of the corpus's most frequent syllables
         into memory now, up to ``megabytes``, so that the first searches
         do not pay for decoding them. On corpus C (6 s, ~4,500 lists) the

@@ -199,6 +199,12 @@ class _CountTable:
         self._waiting, self._waiting_size = [], 0
         self._keys, self._counts = _merge_sorted(self._keys, self._counts, *_sum_duplicates(keys, counts))
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the table and the codes waiting to join it."""
+        waiting = sum(keys.nbytes + counts.nbytes for keys, counts in self._waiting)
+        return self._keys.nbytes + self._counts.nbytes + waiting
+
     def pruned(self, min_count: int) -> _CountTable:
         keep = self.counts >= min_count
         return _CountTable(self.keys[keep], self.counts[keep])
@@ -608,9 +614,8 @@ class AccentModel:
     @property
     def nbytes(self) -> int:
         """Memory held by the counts (not the vocabulary), roughly."""
-        tables = (self._bigrams, self._trigrams)
-        held = sum(t._keys.nbytes + t._counts.nbytes + sum(k.nbytes + c.nbytes for k, c in t._waiting) for t in tables)
-        return held + self._unigrams.nbytes + self._cased.nbytes + len(self._pending) * 8
+        held = self._bigrams.nbytes + self._trigrams.nbytes + self._unigrams.nbytes + self._cased.nbytes
+        return held + len(self._pending) * self._pending.itemsize
 
     def frequent_words(self, count: int) -> list[str]:
         """The ``count`` words (lowercase syllables) seen most often, most

@@ -7,8 +7,8 @@ a per-posting field-length lookup. An article here has about a thousand
 postings, and that path cost ~15 µs each — four times the analysis.
 
 :class:`BulkSegmentWriter` is a ``SegmentWriter`` that keeps a segment's
-postings in memory as arrays (term number, document number, weight, and
-the encoded positions in one byte buffer), sorts them once with numpy when
+postings in memory as arrays (term number, weight, the encoded positions
+in one byte buffer, and each document's run of postings), sorts them with numpy when
 the segment is finished, and writes each term's blocks and term-table entry
 in the W3 codec's own layout, so the files are ordinary Whoosh 2.7 segments
 any reader opens.

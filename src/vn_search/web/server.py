@@ -11,9 +11,6 @@ from vn_search.web.security import is_loopback_host
 __all__ = ["serve", "UnsafeDebugServer", "TOTAL_THREADS"]
 
 TOTAL_THREADS = 8  # shared among the worker processes unless threads is given
-# Posting lists of common syllables each worker decodes ahead of the first
-# searches (half of its posting cache; see SearchEngine.warm).
-WARM_MEGABYTES = 192
 
 
 class UnsafeDebugServer(ValueError):
@@ -56,7 +53,7 @@ def serve(
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
 
-    from vn_search.engine import SearchEngine
+    from vn_search.engine import WARM_MEGABYTES, SearchEngine
     from vn_search.web import create_app
 
     def app():
