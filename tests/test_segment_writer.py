@@ -16,6 +16,7 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from vn_search import sample_path
+from vn_search.codec import VnCodec
 from vn_search.indexer import document_fields
 from vn_search.schema import build_schema
 from vn_search import segment_writer
@@ -102,6 +103,25 @@ def test_bulk_writer_writes_what_whoosh_writes(tmp_path, analysed):
     assert _assert_same_index(tmp_path / "whoosh", tmp_path / "bulk") > 1000
 
 
+def test_whooshs_own_writer_with_our_codec_writes_the_same_index(tmp_path, analysed):
+    # Whoosh's writer (used by tools and by Whoosh's merges) goes through
+    # the codec's generic term path, with its own inlining of postings.
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "vn").mkdir()
+    _write(tmp_path / "whoosh", SegmentWriter, analysed)
+    _write(tmp_path / "vn", lambda ix: SegmentWriter(ix, codec=VnCodec()), analysed)
+    assert _assert_same_index(tmp_path / "whoosh", tmp_path / "vn") > 1000
+
+
+def test_the_term_table_is_a_fraction_of_whooshs(tmp_path, analysed):
+    for name, writer_class in (("whoosh", SegmentWriter), ("bulk", BulkSegmentWriter)):
+        (tmp_path / name).mkdir()
+        _write(tmp_path / name, lambda ix: writer_class(ix, compound=False), analysed)
+    w3 = sum(f.stat().st_size for f in (tmp_path / "whoosh").glob("*.trm"))
+    ours = sum(f.stat().st_size for f in (tmp_path / "bulk").glob("*.vnt"))
+    assert w3 and ours and ours < 0.4 * w3, (ours, w3)
+
+
 def test_a_field_written_a_few_terms_at_a_time_is_the_same_index(tmp_path, analysed, monkeypatch):
     # Large fields are sorted and converted in parts; make every part tiny.
     monkeypatch.setattr(segment_writer, "_PART", 50)
@@ -165,3 +185,26 @@ def test_field_lengths_become_the_bytes_whoosh_stores():
     lengths = np.arange(0, 200_000)
     expected = [length_to_byte(int(n)) for n in lengths]
     assert segment_writer._length_bytes_of(lengths).tolist() == expected
+
+
+@pytest.mark.parametrize("runs", [
+    [[0]],
+    [[0, 1, 2], [65535], [7, 300, 65534, 65535]],
+    [[n, n + 1] for n in range(0, 60000, 470)],  # a full block of 128 postings
+])
+def test_packed_positions_give_back_every_position(runs):
+    from vn_search.schema import CompactPositions, all_positions, first_positions, pack_positions
+
+    fmt = CompactPositions()
+    packed = pack_positions([fmt.encode(run) for run in runs])
+    counts, positions = all_positions(fmt, packed)
+    assert counts.tolist() == [len(run) for run in runs]
+    assert positions.tolist() == [p for run in runs for p in run]
+    assert first_positions(fmt, packed).tolist() == [run[0] for run in runs]
+
+
+def test_positions_past_16_bits_are_kept_unpacked():
+    from vn_search.schema import CompactPositions, pack_positions
+
+    fmt = CompactPositions()
+    assert pack_positions([fmt.encode([3]), fmt.encode([5, 70000])]) is None

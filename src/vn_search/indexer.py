@@ -31,6 +31,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import SegmentWriter
 
 from vn_search import store
+from vn_search.codec import VnCodec
 from vn_search.analysis.normalize import normalize_query, normalize_text
 from vn_search.analysis.segment import segment_terms
 from vn_search.analysis.terms import field_terms
@@ -247,7 +248,7 @@ class _AnalysingWriter(MpWriter, BulkSegmentWriter):
     """
 
     def __init__(self, ix, procs: int, accents: AccentModel, **kwargs) -> None:
-        super().__init__(ix, procs=procs, multisegment=True, compound=False, **kwargs)
+        super().__init__(ix, procs=procs, multisegment=True, compound=False, codec=VnCodec(), **kwargs)
         self.accents = accents  # the workers' accent counts are merged into it
         # Start every worker now, before the first job is queued: queueing
         # starts a feeder thread, and forking a process that has threads can

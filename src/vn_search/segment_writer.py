@@ -9,17 +9,15 @@ postings, and that path cost ~15 µs each — four times the analysis.
 :class:`BulkSegmentWriter` is a ``SegmentWriter`` that keeps a segment's
 postings in memory as arrays (term number, weight, the encoded positions
 in one byte buffer, and each document's run of postings), sorts them with numpy when
-the segment is finished, and writes each term's blocks and term-table entry
-in the W3 codec's own layout, so the files are ordinary Whoosh 2.7 segments
-any reader opens.
-Terms with very few postings (most of the vocabulary: rare words, bigrams)
-are stored inline in the term index instead of in a posting block, which
-is both smaller and faster to read.
+the segment is finished, and writes each term's posting blocks in the W3
+codec's own layout and its record in :class:`~vn_search.codec.VnCodec`'s
+term table. Terms with very few postings (most of the vocabulary: rare
+words, bigrams) are stored inline in the term table instead of in a
+posting block, which is both smaller and faster to read.
 
-It relies on internals of ``whoosh.codec.whoosh3`` and
-``whoosh.filedb.filetables`` (the block and term-entry layouts, the field
-writer's term table and postings file), which is why the dependency is
-pinned below Whoosh 2.8.
+It relies on internals of ``whoosh.codec.whoosh3`` (the block layout, the
+field writer's term table and postings file), which is why the dependency
+is pinned below Whoosh 2.8.
 """
 
 from __future__ import annotations
@@ -29,15 +27,17 @@ import pickle
 import threading
 import zlib
 from array import array
-from hashlib import md5
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.filedb.filetables import _lengths as _LENGTHS
-from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import _length_byte_cache as _LENGTH_BYTE_CACHE
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
+
+from vn_search.codec import VnCodec
+from vn_search.schema import CompactPositions, pack_positions
+from vn_search.term_table import encode_record
 
 __all__ = ["BulkSegmentWriter", "SegmentPostings"]
 
@@ -215,6 +215,7 @@ def _write_terms(fieldwriter, prefix: bytes, words, first: int, last: int, bound
         value_ends = ends[order]
         value_starts = np.where(order > 0, ends[np.maximum(order, 1) - 1], 0)
     postfile = fieldwriter._postfile
+    pack = pack_positions if isinstance(fieldwriter._format, CompactPositions) else None
     offset = int(bounds[first])
     term = first
     while term < last:
@@ -233,16 +234,16 @@ def _write_terms(fieldwriter, prefix: bytes, words, first: int, last: int, bound
             chunk_values = [values[s:e] for s, e in zip(value_from, value_to)]
         else:
             chunk_values = None
-        keys, infos = [], []
+        keys, records = [], []
         for number, head, start, end in zip(range(term, stop_term), heads, starts.tolist(), [*starts[1:].tolist(), stop - base]):
             docs, term_weights = chunk_docs[start:end], chunk_weights[start:end]
             term_values = chunk_values[start:end] if chunk_values is not None else None
             keys.append(prefix + words[number])
             if end - start <= INLINE_LIMIT:
-                infos.append(_inline_info(head, docs, term_weights, term_values or ()))
+                records.append(_inline_record(head, docs, term_weights, term_values))
             else:
-                infos.append(_write_blocks(head, postfile, docs, term_weights, term_values, chunk_lengths[start:end]))
-        _add_terms(fieldwriter._tindex, keys, infos)
+                records.append(_write_blocks(head, postfile, docs, term_weights, term_values, chunk_lengths[start:end], pack))
+        fieldwriter._tindex.add_records(keys, records)
         term = stop_term
 
 
@@ -264,11 +265,11 @@ def _length_bytes_of(lengths: np.ndarray) -> np.ndarray:
     return out
 
 
-def _term_heads(docs: np.ndarray, weights: np.ndarray, lengths: np.ndarray, starts: np.ndarray) -> list[bytes]:
-    """The fixed part of each term's entry (``W3TermInfo.to_bytes``) for
-    consecutive terms whose postings begin at ``starts``: total and
-    greatest weight, document count, shortest and longest field length
-    (as bytes; zero lengths aside) and first and last document."""
+def _term_heads(docs: np.ndarray, weights: np.ndarray, lengths: np.ndarray, starts: np.ndarray) -> list[tuple]:
+    """The statistics of each term's record (``term_table.encode_record``)
+    for consecutive terms whose postings begin at ``starts``: document
+    count, total and greatest weight, shortest and longest field length
+    (as bytes; zero lengths aside), first and last document."""
     counts = np.diff(np.append(starts, len(docs)))
     total = np.add.reduceat(weights.astype(np.float64), starts)
     greatest = np.maximum.reduceat(weights, starts)
@@ -277,18 +278,12 @@ def _term_heads(docs: np.ndarray, weights: np.ndarray, lengths: np.ndarray, star
     shortest_byte = np.where(longest == 0, 0, _length_bytes_of(shortest))
     longest_byte = np.where(longest == 0, 0, _length_bytes_of(longest))
     ends = starts + counts - 1
-    pack = _TERMINFO.pack
-    return [
-        pack(False, *row)
-        for row in zip(
-            total.tolist(), counts.tolist(), shortest_byte.tolist(), longest_byte.tolist(),
-            greatest.tolist(), docs[starts].tolist(), docs[ends].tolist(),
-        )
-    ]
+    return list(zip(
+        counts.tolist(), _python_weights(total), _python_weights(greatest), shortest_byte.tolist(),
+        longest_byte.tolist(), docs[starts].tolist(), docs[ends].tolist(),
+    ))
 
 
-_TERMINFO = W3TermInfo._struct
-_INLINED = _TERMINFO.pack(True, 0, 0, 0, 0, 0, 0, 0)[:1]  # the flags byte of an inlined term
 _LONGEST_LENGTH = 106374  # length_to_byte gives 255 from here on
 
 
@@ -298,17 +293,17 @@ def _length_bytes(lengths) -> tuple[int, int]:
     return (length_to_byte(min(present)), length_to_byte(max(present))) if present else (0, 0)
 
 
-def _inline_info(head: bytes, docs, weights, values) -> bytes:
-    """A term's entry with its few postings inside (weights None when all
-    are 1, which Whoosh's list matcher reads as 1)."""
-    weights_kept = None if weights.count(1) == len(weights) else tuple(weights)
-    return _INLINED + head[1:] + dumps((tuple(docs), weights_kept, tuple(values)))
+def _inline_record(head: tuple, docs, weights, values) -> bytes:
+    """A term's record with its few postings inside."""
+    weights_kept = None if weights.count(1) == len(weights) else weights
+    return encode_record(*head, inlined=(docs, weights_kept, values))
 
 
-def _write_blocks(head: bytes, postfile, docs, weights, values, lengths) -> bytes:
+def _write_blocks(head: tuple, postfile, docs, weights, values, lengths, pack) -> bytes:
     """One term's postings as W3 posting blocks (what
-    ``W3PostingsWriter._write_block`` writes, each block built in one go);
-    returns the term's entry for the term table."""
+    ``W3PostingsWriter._write_block`` writes, each block built in one go,
+    with the values packed by ``pack`` where given and possible); returns
+    the term's record for the term table."""
     offset = postfile.tell()
     parts = [WHOOSH3_HEADER_MAGIC]
     total = len(docs)
@@ -317,7 +312,12 @@ def _write_blocks(head: bytes, postfile, docs, weights, values, lengths) -> byte
         ids = docs[start:end]
         block_weights = weights[start:end]
         deltas = [ids[0]] + [b - a for a, b in zip(ids, ids[1:])]
-        data = dumps((tuple(deltas), _mini_weights(block_weights), tuple(values[start:end]) if values else None))
+        block_values = None
+        if values:
+            block_values = values[start:end]
+            packed = pack(block_values) if pack is not None else None
+            block_values = packed if packed is not None else tuple(block_values)
+        data = dumps((tuple(deltas), _mini_weights(block_weights), block_values))
         compression = _COMPRESSION if len(data) > 64 else 0
         if compression:
             data = zlib.compress(data, compression)
@@ -325,7 +325,7 @@ def _write_blocks(head: bytes, postfile, docs, weights, values, lengths) -> byte
         size = len(info) + len(data)
         parts += (pack_int(-size if end == total else size), info, data)
     postfile.write(b"".join(parts))
-    return head + pack_long(offset) + pack_int(postfile.tell() - offset)
+    return encode_record(*head, extent=(offset, postfile.tell() - offset))
 
 
 def _mini_weights(weights: list):
@@ -337,72 +337,23 @@ def _mini_weights(weights: list):
     return tuple(weights)
 
 
-def _add_terms(table, keys: list[bytes], infos: list[bytes]) -> None:
-    """``OrderedHashWriter.add`` for many sorted keys in one write."""
-    dbfile = table.dbfile
-    position = dbfile.tell()
-    buffer = bytearray()
-    index, buckets = table.index, table.buckets
-    pack = _LENGTHS.pack
-    for key, info in zip(keys, infos):
-        where = position + len(buffer)
-        index.append(where)
-        buffer += pack(len(key), len(info))
-        buffer += key
-        buffer += info
-        hashed = int.from_bytes(md5(key).digest()[12:], "big")  # filetables.md5_hash
-        buckets[hashed & 255].append((hashed, where))
-    dbfile.write(bytes(buffer))
-    if keys:
-        table.lastkey = keys[-1]
-
-
-_SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer
-
-
-def _write_hashes(table) -> None:
-    """``HashWriter._write_hashes`` with numpy: the same 256 open-addressing
-    tables (linear probing, twice as many slots as keys), placed in rounds
-    instead of one key at a time. Every slot a key skipped over is taken,
-    which is all a reader's probe needs."""
-    dbfile = table.dbfile
-    for entries in table.buckets:
-        count = len(entries)
-        table.directory.append((dbfile.tell(), 2 * count))
-        if not count:
-            continue
-        pairs = np.array(entries, dtype=np.int64)
-        slots = (pairs[:, 0] >> 8) % (2 * count)
-        taken = np.zeros(2 * count, bool)
-        placed = np.empty(count, np.int64)
-        pending = np.arange(count)
-        while len(pending):
-            wanted = slots[pending]
-            free = pending[~taken[wanted]]
-            _, first = np.unique(slots[free], return_index=True)
-            winners = free[first]
-            placed[winners] = slots[winners]
-            taken[slots[winners]] = True
-            pending = np.setdiff1d(pending, winners, assume_unique=True)
-            slots[pending] = (slots[pending] + 1) % (2 * count)
-        table_slots = np.zeros(2 * count, _SLOT)
-        table_slots["hash"][placed] = pairs[:, 0]
-        table_slots["position"][placed] = pairs[:, 1]
-        dbfile.write(table_slots.tobytes())
-
-
 class BulkSegmentWriter(SegmentWriter):
     """A Whoosh ``SegmentWriter`` whose postings go to :class:`SegmentPostings`.
 
     Takes the same ``add_document`` arguments for the fields this schema
     uses (no boosts, term vectors or spelling words, which the schema never
     asks for). Segments merged in by Whoosh's merge policy go through the
-    same arrays.
+    same arrays. It writes with :class:`VnCodec`, the only codec whose
+    term table it can fill (``MpWriter`` subclasses, which skip this
+    ``__init__``, pass it as ``codec``).
     """
+
+    def __init__(self, ix, **kwargs) -> None:
+        super().__init__(ix, codec=VnCodec(), **kwargs)
 
     @property
     def postings(self) -> SegmentPostings:
-        # MpWriter calls SegmentWriter.__init__ directly, so no __init__ here
+        # MpWriter calls SegmentWriter.__init__ directly, bypassing __init__
         found = self.__dict__.get("_bulk_postings")
         if found is None:
             found = self.__dict__["_bulk_postings"] = SegmentPostings()
@@ -445,6 +396,4 @@ class BulkSegmentWriter(SegmentWriter):
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         self.postings.write(self.fieldwriter, self.schema)
-        table = self.fieldwriter._tindex
-        table._write_hashes = lambda: _write_hashes(table)
         self.fieldwriter.close()

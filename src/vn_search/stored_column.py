@@ -1,0 +1,209 @@
+"""Stored fields compressed with a zlib preset dictionary learned per segment.
+
+Whoosh's W3 codec pickles each document's stored fields and compresses them
+on their own with zlib (``CompressedBytesColumn``, level 3). An article is a
+few kilobytes, too short for zlib to find much to repeat, so every document
+pays again for the pickle structure, the field names, the source and URL
+prefixes and the common Vietnamese words. Here each document is compressed
+as if it followed a 32 KB preset dictionary of that shared material. The
+dictionary is learned from the first 2 MB of a segment's documents and kept
+at the start of the column file, so a segment still reads on its own.
+
+On corpus C (58,443 articles, two segments) the stored columns go from
+105 MB (1,800 bytes a document) to 69 MB (1,180). Reading one document
+(decompress and unpickle) takes 39 µs instead of 32; writing one, about
+260 µs of CPU instead of 75. ``bench/stored_compression.py`` measures it.
+
+A codec uses it through :class:`StoredTextWriter` and
+:class:`StoredTextReader`, W3's per-document writer and reader with this
+column in place of ``_stored``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from array import array
+from itertools import accumulate
+from typing import Sequence
+
+from whoosh.codec.whoosh3 import W3PerDocReader, W3PerDocWriter
+from whoosh.columns import Column, ColumnReader, ColumnWriter, PickleColumn, VarBytesColumn
+
+__all__ = [
+    "DictionaryCompressedBytesColumn",
+    "STORED_TEXT_COLUMN",
+    "StoredTextReader",
+    "StoredTextWriter",
+    "build_dictionary",
+]
+
+DICTIONARY_BYTES = 32 * 1024  # zlib's window: a dictionary reaches no further back
+# Documents held back to learn the dictionary from. On corpus C, whose
+# segments start with a few hundred atypical (MDS) articles, 1 MB gave 3%
+# more bytes than 2 MB, and 4 MB hardly fewer.
+SAMPLE_BYTES = 2 << 20
+# zlib level: 6 saves 7% more bytes than 4 for three times the extra CPU,
+# which the build's 180 s budget cannot spare (bench/stored_compression.py).
+LEVEL = 4
+MAGIC = b"ZDC1"
+
+# Dictionary learning: a dictionary is DICTIONARY_BYTES // _PIECE pieces
+# of _PIECE bytes, chosen for the _DMER-byte substrings they hold.
+_PIECE = 128
+_DMER = 8
+_BUCKETS = 1 << 18  # substring counters (hashed: 1 MB, not a dict of every substring)
+
+
+def build_dictionary(samples: Sequence[bytes], size: int = DICTIONARY_BYTES) -> bytes:
+    """A zlib preset dictionary of the material most ``samples`` share.
+
+    A small version of zstd's COVER trainer: the samples, end to end, are
+    cut into one stretch per dictionary piece; from each stretch the
+    ``_PIECE`` bytes whose ``_DMER``-byte substrings occur in the most
+    samples are taken, and those substrings then stop counting, so later
+    pieces bring new material. The best pieces go last, where zlib reaches
+    them at the shortest (cheapest) distances. Samples that fit in ``size``
+    are their own best dictionary.
+    """
+    data = b"".join(samples)
+    if len(data) <= size:
+        return data
+    mask = _BUCKETS - 1
+    crc32 = zlib.crc32  # a stable hash: the same documents give the same dictionary
+    documents_with = array("I", bytes(4 * _BUCKETS))
+    for sample in samples:
+        for bucket in {crc32(sample[i : i + _DMER]) & mask for i in range(len(sample) - _DMER + 1)}:
+            documents_with[bucket] += 1
+
+    window = _PIECE - _DMER + 1  # substrings starting inside a piece
+    stretch = len(data) // max(1, size // _PIECE)
+    pieces = []
+    for start in range(0, len(data) - _PIECE + 1, stretch):
+        stop = min(start + stretch, len(data))
+        buckets = [crc32(data[i : i + _DMER]) & mask for i in range(start, stop - _DMER + 1)]
+        # A substring seen in one document only is of no use to the others.
+        running = [0, *accumulate(n if (n := documents_with[b]) > 1 else 0 for b in buckets)]
+        best = max(range(len(running) - window), key=lambda at: running[at + window] - running[at])
+        for bucket in buckets[best : best + window]:
+            documents_with[bucket] = 0
+        score = running[best + window] - running[best]
+        pieces.append((score, data[start + best : start + best + _PIECE]))
+    pieces.sort(key=lambda scored: scored[0])
+    return b"".join(piece for _, piece in pieces)[-size:]
+
+
+class DictionaryCompressedBytesColumn(Column):
+    """Byte strings, each compressed on its own with zlib from a preset
+    dictionary learned from the first values and kept in the column.
+
+    Layout: ``MAGIC``, the dictionary's length (uint) and the dictionary
+    (zlib, level 9), then a ``VarBytesColumn`` of the compressed values (an
+    empty value stays empty: "no value").
+    """
+
+    _default = b""
+
+    def __init__(self, level: int = LEVEL, sample_bytes: int = SAMPLE_BYTES) -> None:
+        self._level = level
+        self._sample_bytes = sample_bytes
+
+    def writer(self, dbfile) -> "DictionaryCompressedBytesColumn.Writer":
+        return self.Writer(dbfile, self._level, self._sample_bytes)
+
+    def reader(self, dbfile, basepos: int, length: int, doccount: int) -> "DictionaryCompressedBytesColumn.Reader":
+        return self.Reader(dbfile, basepos, length, doccount)
+
+    class Writer(ColumnWriter):
+        """Holds values back until it has ``sample_bytes`` of them (or the
+        column ends), learns the dictionary from them and writes it, then
+        compresses every value as it comes."""
+
+        def __init__(self, dbfile, level: int, sample_bytes: int) -> None:
+            self._dbfile = dbfile
+            self._level = level
+            self._sample_bytes = sample_bytes
+            self._held_back: list[tuple[int, bytes]] = []
+            self._held_back_bytes = 0
+            self._compressor = None  # primed with the dictionary, copied for each value
+            self._values = None  # the VarBytesColumn after the dictionary
+
+        def add(self, docnum: int, value: bytes) -> None:
+            if self._compressor is not None:
+                self._values.add(docnum, self._compress(value))
+                return
+            self._held_back.append((docnum, value))
+            self._held_back_bytes += len(value)
+            if self._held_back_bytes >= self._sample_bytes:
+                self._start_values()
+
+        def finish(self, doccount: int) -> None:
+            if self._compressor is None:
+                self._start_values()
+            self._values.finish(doccount)
+
+        def _start_values(self) -> None:
+            dictionary = build_dictionary([value for _, value in self._held_back if value])
+            stored_dictionary = zlib.compress(dictionary, 9)
+            self._dbfile.write(MAGIC)
+            self._dbfile.write_uint(len(stored_dictionary))
+            self._dbfile.write(stored_dictionary)
+            self._compressor = zlib.compressobj(self._level, zdict=dictionary)
+            self._values = VarBytesColumn.Writer(self._dbfile)
+            for docnum, value in self._held_back:
+                self._values.add(docnum, self._compress(value))
+            self._held_back = []
+
+        def _compress(self, value: bytes) -> bytes:
+            if not value:
+                return value
+            # Copying a primed compressor is cheaper than loading 32 KB of
+            # dictionary into a new one (~50 µs a value at level 6).
+            compressor = self._compressor.copy()
+            return compressor.compress(value) + compressor.flush()
+
+    class Reader(ColumnReader):
+        def __init__(self, dbfile, basepos: int, length: int, doccount: int) -> None:
+            super().__init__(dbfile, basepos, length, doccount)
+            if dbfile.get(basepos, len(MAGIC)) != MAGIC:
+                raise ValueError(f"{dbfile}: expected a dictionary-compressed column ({MAGIC!r}) at byte {basepos}")
+            dictionary_at = basepos + len(MAGIC) + 4
+            stored_length = dbfile.get_uint(dictionary_at - 4)
+            self._dictionary = zlib.decompress(dbfile.get(dictionary_at, stored_length))
+            values_at = dictionary_at + stored_length
+            self._values = VarBytesColumn.Reader(dbfile, values_at, basepos + length - values_at, doccount)
+
+        def __getitem__(self, docnum: int) -> bytes:
+            compressed = self._values[docnum]
+            if not compressed:
+                return compressed
+            # A decompressor per call: cheap (the dictionary is only copied
+            # into its window) and safe for readers in several threads.
+            decompressor = zlib.decompressobj(zdict=self._dictionary)
+            value = decompressor.decompress(compressed)
+            if not decompressor.eof:  # zlib.decompress would have said so
+                raise ValueError(f"{self._dbfile}: value of document {docnum} is cut short")
+            return value
+
+        def __iter__(self):
+            return (self[docnum] for docnum in range(self._doccount))
+
+
+STORED_TEXT_COLUMN = PickleColumn(DictionaryCompressedBytesColumn())
+
+
+class StoredTextWriter(W3PerDocWriter):
+    """W3's per-document writer, with stored fields in ``STORED_TEXT_COLUMN``."""
+
+    def _create_column(self, fieldname: str, column) -> None:
+        # W3PerDocWriter.__init__ creates "_stored" with W3's column type;
+        # later values go to whatever column was created under that name.
+        if fieldname == "_stored":
+            column = STORED_TEXT_COLUMN
+        super()._create_column(fieldname, column)
+
+
+class StoredTextReader(W3PerDocReader):
+    """W3's per-document reader, with stored fields in ``STORED_TEXT_COLUMN``."""
+
+    def stored_fields(self, docnum: int) -> dict:
+        return self._cached_reader("_stored", STORED_TEXT_COLUMN)[docnum] or {}
