@@ -208,3 +208,20 @@ def test_positions_past_16_bits_are_kept_unpacked():
 
     fmt = CompactPositions()
     assert pack_positions([fmt.encode([3]), fmt.encode([5, 70000])]) is None
+
+
+def test_an_index_of_whoosh_segments_takes_updates_and_merges(tmp_path, analysed):
+    # Indexes built before VnCodec hold W3 segments: they keep being read
+    # as such, and merge into new segments without losing anything.
+    half = len(analysed) // 2
+    for name, writer_classes in (("whoosh", (SegmentWriter, SegmentWriter)), ("mixed", (SegmentWriter, BulkSegmentWriter))):
+        (tmp_path / name).mkdir()
+        ix = whoosh_index.create_in(str(tmp_path / name), build_schema())
+        for update, (writer_class, part) in enumerate(zip(writer_classes, (analysed[:half], analysed[half:]))):
+            writer = writer_class(ix)
+            for fields in part:
+                writer.add_document(**fields)
+            writer.commit(optimize=update == 1)
+    segments = whoosh_index.open_dir(str(tmp_path / "mixed"))._segments()
+    assert [type(segment.codec()) for segment in segments] == [VnCodec], "merged into one segment of ours"
+    assert _assert_same_index(tmp_path / "whoosh", tmp_path / "mixed") > 1000

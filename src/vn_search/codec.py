@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from whoosh.codec import base
 import numpy as np
+from whoosh.codec import base
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3TermInfo
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort, unpack_ushort

@@ -10,10 +10,10 @@ take pre-analysed postings instead of running an analyzer.
 
 The display text (summary, paragraphs, captions, kicker, related ids) is
 stored as one plain dict, ``content``: the index needs it for snippets and
-the article page, never for matching. Whoosh compresses each document's
-stored record as a whole; text compressed again inside it would only grow
-(Whoosh pickles bytes with protocol 2, which spells every byte above 127
-in two).
+the article page, never for matching. The codec compresses each
+document's stored record as a whole (``stored_column.py``); text
+compressed again inside it would only grow (Whoosh pickles bytes with
+protocol 2, which spells every byte above 127 in two).
 """
 
 from __future__ import annotations

@@ -226,13 +226,13 @@ class TermTableWriter:
         buffer = bytearray()
         last, count = self._last, self._count
         for key, record in zip(keys, records):
+            if count and key <= last:
+                raise ValueError(f"term keys out of order: {last!r} then {key!r}")
             if count % BLOCK_TERMS == 0:
                 self._offsets.append(self._position + len(buffer))
                 self._first_keys.append(key)
                 shared = 0
             else:
-                if key <= last:
-                    raise ValueError(f"term keys out of order: {last!r} then {key!r}")
                 shared = _shared_prefix(last, key)
             buffer += _SMALL[shared]
             buffer += varint(len(key) - shared)
