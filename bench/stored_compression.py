@@ -6,8 +6,8 @@ Reads the stored fields of ``--docs`` documents of an existing index, in
 index order from ``--first`` (read-only), and writes them into in-memory
 column files: once as W3 does (pickle, zlib level 3 per document; checked
 against the bytes the index holds), once at level 6 without a dictionary,
-then through ``vn_search.stored_column`` at levels 4 to 9 with the
-dictionary learned from the first 2 MB (the column's setting), at level 6
+then through ``vn_search.stored_column`` at levels 4 (the column's
+setting) to 9 with the dictionary learned from the first 2 MB, at level 6
 from the first 256 KB, 1 MB or 4 MB, and with two simpler dictionaries
 (the held-back documents' last 32 KB; frequent words). Every document is
 checked to read back equal.
@@ -44,7 +44,12 @@ from whoosh.columns import PickleColumn, VarBytesColumn
 from whoosh.filedb.filestore import RamStorage
 
 from vn_search import store, stored_column
-from vn_search.stored_column import DICTIONARY_BYTES, DictionaryCompressedBytesColumn
+from vn_search.stored_column import (
+    DICTIONARY_BYTES,
+    STORED_TEXT_COLUMN,
+    DictionaryCompressedBytesColumn,
+    StoredTextReader,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "stored_compression.json"
@@ -81,15 +86,19 @@ VARIANTS = [  # name, level, held-back bytes, dictionary builder (None: the colu
 
 def read_stored(index_dir: Path, first: int, count: int) -> tuple[list[dict], int, int, list[int]]:
     """Stored fields of documents ``first`` .. ``first + count`` of the index,
-    how many the W3 column holds byte for byte as ``zlib.compress(pickle, 3)``,
-    the bytes it holds for them, and the index's segment sizes."""
+    how many the index holds byte for byte as ``zlib.compress(pickle, 3)``
+    (all, in W3 segments; none in VnCodec's), the bytes it holds for them,
+    and the index's segment sizes."""
     generation = store.current_generation(index_dir) or index_dir
     ix = whoosh.index.open_dir(str(generation), readonly=True)
     with ix.reader() as reader:
         stop = min(first + count, reader.doc_count_all())
         values, identical, stored_bytes = [], 0, 0
         for segment, base in reader.leaf_readers():
-            raw = segment._perdoc._cached_reader("_stored", STORED_COLUMN)._child  # W3's compressed bytes
+            if isinstance(segment._perdoc, StoredTextReader):  # written by VnCodec: its compressed bytes
+                raw = segment._perdoc._cached_reader("_stored", STORED_TEXT_COLUMN)._child._values
+            else:  # a W3 segment's
+                raw = segment._perdoc._cached_reader("_stored", STORED_COLUMN)._child
             for docnum in range(max(first, base), min(stop, base + segment.doc_count_all())):
                 local = docnum - base
                 value = segment.stored_fields(local)
