@@ -225,3 +225,29 @@ def test_an_index_of_whoosh_segments_takes_updates_and_merges(tmp_path, analysed
     segments = whoosh_index.open_dir(str(tmp_path / "mixed"))._segments()
     assert [type(segment.codec()) for segment in segments] == [VnCodec], "merged into one segment of ours"
     assert _assert_same_index(tmp_path / "whoosh", tmp_path / "mixed") > 1000
+
+
+def test_posting_lists_read_whole_match_them_read_one_posting_at_a_time(tmp_path, analysed, monkeypatch):
+    # postings.leaf_postings decodes all of a list's blocks together (ids,
+    # frequencies, first positions from packed blocks): check it against
+    # Whoosh's matcher, posting by posting, on lists of many small blocks.
+    from vn_search.postings import leaf_postings
+
+    monkeypatch.setattr(segment_writer, "_BLOCK", 8)
+    _write(tmp_path, BulkSegmentWriter, analysed)
+    reader = whoosh_index.open_dir(str(tmp_path)).reader()
+    checked = 0
+    for fieldname in ("body_f", "title_f", "body"):
+        fmt = reader.schema[fieldname].format
+        positions = fieldname.endswith("_f")
+        for text in reader.lexicon(fieldname):
+            if reader.doc_frequency(fieldname, text) <= INLINE_LIMIT:  # in the term table
+                continue
+            found = leaf_postings(reader.postings(fieldname, text), fmt if positions else None)
+            expected = _postings(reader, fieldname, text)
+            assert found.ids.tolist() == [doc for doc, _, _ in expected]
+            assert found.tf.tolist() == [weight for _, weight, _ in expected]
+            if positions:
+                assert found.first.tolist() == [fmt.decode_positions(value)[0] for _, _, value in expected]
+            checked += 1
+    assert checked > 20, checked

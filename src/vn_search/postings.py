@@ -11,6 +11,7 @@ matcher, read as one block.
 
 from __future__ import annotations
 
+from itertools import chain, repeat
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -18,7 +19,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from vn_search.schema import first_positions
+from vn_search.schema import first_packed_positions, first_positions
 
 __all__ = ["Postings", "blocks", "leaf_postings", "joined"]
 
@@ -84,6 +85,9 @@ def _frequencies(weights, count: int) -> np.ndarray:
 def leaf_postings(matcher, positions_format=None) -> Postings:
     """One segment's posting list, deleted documents included; first
     positions too when given the field's ``positions_format``."""
+    leaf = raw_matcher(matcher)
+    if isinstance(leaf, W3LeafMatcher) and hasattr(leaf, "_data") and not leaf._byteids:
+        return _all_blocks(leaf, positions_format)
     ids_parts, tf_parts, first_parts = [], [], []
     for ids, weights, values in blocks(matcher):
         ids_parts.append(ids)
@@ -91,6 +95,43 @@ def leaf_postings(matcher, positions_format=None) -> Postings:
         if positions_format is not None:
             first_parts.append(first_positions(positions_format, values))
     return joined(ids_parts, tf_parts, first_parts if positions_format is not None else None)
+
+
+def _all_blocks(matcher: W3LeafMatcher, positions_format) -> Postings:
+    """:func:`leaf_postings` for W3 blocks: every block read first, then
+    decoded together, in a few numpy calls per list instead of ~10 per
+    block (a list of 10,000 postings has 79 blocks)."""
+    data = []
+    while matcher.is_active():
+        matcher._read_data()
+        data.append(matcher._data)
+        matcher._next_block()
+    sizes = [len(block[0]) for block in data]
+    total = sum(sizes)
+    deltas = np.fromiter(chain.from_iterable(block[0] for block in data), np.int64, total)
+    # Document numbers are delta-encoded from zero in each block.
+    ids = np.cumsum(deltas)
+    counts = np.array(sizes, np.int64)
+    starts = np.cumsum(counts) - counts
+    ids -= np.repeat(ids[starts] - deltas[starts], counts)
+    tf = np.fromiter(chain.from_iterable(_weights(block[1], size) for block, size in zip(data, sizes)), np.float32, total)
+    first = None
+    if positions_format is not None:
+        values = [block[2] for block in data]
+        if all(isinstance(v, bytes) for v in values):
+            first = first_packed_positions(values, sizes)
+        else:
+            first = np.concatenate([first_positions(positions_format, v) for v in values]) if values else np.zeros(0, np.int32)
+    return Postings(ids.astype(np.int32), tf, first)
+
+
+def _weights(weights, count: int):
+    """A block's weights as W3 keeps them (None: all 1; a number: all equal)."""
+    if weights is None:
+        return repeat(1.0, count)
+    if isinstance(weights, float):
+        return repeat(weights, count)
+    return weights
 
 
 def joined(ids_parts: list, tf_parts: list, first_parts: list | None) -> Postings:

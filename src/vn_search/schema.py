@@ -34,7 +34,10 @@ __all__ = [
     "all_positions",
     "build_schema",
     "encode_postings",
+    "first_packed_positions",
     "first_positions",
+    "pack_positions",
+    "unpack_positions",
 ]
 
 # Bump whenever analysis or schema changes what terms a document produces:
@@ -127,6 +130,21 @@ def _count_postings(numbers: np.ndarray) -> int:
     sum to, so n + sum(first n) is the length."""
     totals = np.arange(1, len(numbers) + 1) + np.cumsum(numbers)
     return int(np.searchsorted(totals, len(numbers))) + 1
+
+
+def first_packed_positions(blocks: list[bytes], postings: list[int]) -> np.ndarray:
+    """The first position of every posting of several :func:`pack_positions`
+    blocks holding ``postings`` postings each, decoded together: a posting's
+    first gap is its first position, so no position needs adding up."""
+    halves = [len(block) // 2 for block in blocks]
+    low = b"".join(block[:half] for block, half in zip(blocks, halves))
+    high = b"".join(block[half:] for block, half in zip(blocks, halves))
+    numbers = np.frombuffer(low, np.uint8).astype(np.int32) | (np.frombuffer(high, np.uint8).astype(np.int32) << 8)
+    lengths = np.array(halves, np.int64)
+    place = np.arange(len(numbers)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    is_count = place < np.repeat(np.array(postings, np.int64), lengths)  # each block's counts come first
+    counts, gaps = numbers[is_count], numbers[~is_count]
+    return gaps[np.cumsum(counts) - counts]
 
 
 def first_positions(fmt: Positions, values) -> np.ndarray:

@@ -68,7 +68,7 @@ _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.flo
 # Decoded posting lists and phrase positions kept per generation (per
 # server process). Common syllables recur in most queries; at 96 MB, proximity
 # and phrase arrays evicted them and warm MDS queries slowed from ~7 to ~20 ms.
-# Room for SearchEngine.warm's 192 MB and as much again for what queries read.
+# Room for SearchEngine.warm's 256 MB and 128 MB more for what queries read.
 _CACHE_BYTES = 384 * 1024 * 1024
 
 
