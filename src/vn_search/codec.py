@@ -6,7 +6,10 @@ compressed with a preset dictionary (``stored_column.py``), and a matcher
 that also reads blocks whose positions were packed by
 ``schema.pack_positions``. Segments keep the codec they were written with
 in the index's table of contents, so an index may hold W3 segments and
-these side by side.
+these side by side. The table of contents names this class, not a
+layout: a change to what these files hold must come with a new codec
+class or a new ``schema.ANALYSIS_VERSION``, so older indexes ask to be
+rebuilt instead of failing to open.
 """
 
 from __future__ import annotations
