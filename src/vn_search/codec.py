@@ -132,10 +132,10 @@ class _TermsReader(base.TermsReader):
         return ((term, decode_record(record)) for term, record in self._items_from(self._key(fieldname, prefix)))
 
     def term_info(self, fieldname, tbytes) -> W3TermInfo:
-        record = self._table.get(self._key(fieldname, tbytes))
-        if record is None:
-            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
-        return decode_record(record)
+        try:
+            return self._known(fieldname, tbytes)
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
 
     # Whoosh's reader turns a KeyError from these two into 0.
     def frequency(self, fieldname, tbytes) -> float:

@@ -19,7 +19,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from vn_search.schema import first_packed_positions, first_positions
+from vn_search.schema import first_packed_positions, first_positions, run_sums
 
 __all__ = ["Postings", "blocks", "leaf_postings", "joined"]
 
@@ -109,11 +109,7 @@ def _all_blocks(matcher: W3LeafMatcher, positions_format) -> Postings:
     sizes = [len(block[0]) for block in data]
     total = sum(sizes)
     deltas = np.fromiter(chain.from_iterable(block[0] for block in data), np.int64, total)
-    # Document numbers are delta-encoded from zero in each block.
-    ids = np.cumsum(deltas)
-    counts = np.array(sizes, np.int64)
-    starts = np.cumsum(counts) - counts
-    ids -= np.repeat(ids[starts] - deltas[starts], counts)
+    ids = run_sums(deltas, sizes)  # delta-encoded from zero in each block
     tf = np.fromiter(chain.from_iterable(_weights(block[1], size) for block, size in zip(data, sizes)), np.float32, total)
     first = None
     if positions_format is not None:

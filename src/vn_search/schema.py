@@ -37,6 +37,7 @@ __all__ = [
     "first_packed_positions",
     "first_positions",
     "pack_positions",
+    "run_sums",
     "unpack_positions",
 ]
 
@@ -106,7 +107,8 @@ def pack_positions(values: list[bytes]) -> bytes | None:
     positions = np.frombuffer(b"".join(values), "<u2").astype(np.int64)
     counts = lengths // 2
     gaps = np.diff(positions, prepend=0)
-    gaps[np.cumsum(counts) - counts] = positions[np.cumsum(counts) - counts]  # each posting starts from 0
+    starts = np.cumsum(counts) - counts
+    gaps[starts] = positions[starts]  # each posting starts from 0
     numbers = np.concatenate((counts, gaps)).astype("<u2")
     return numbers.view(np.uint8).reshape(-1, 2).T.tobytes()
 
@@ -119,10 +121,18 @@ def unpack_positions(packed: bytes) -> tuple[np.ndarray, np.ndarray]:
     # The counts come first, and there is one count per posting.
     postings = _count_postings(numbers)
     counts, gaps = numbers[:postings], numbers[postings:]
-    positions = np.cumsum(gaps, dtype=np.int64)
-    starts = np.cumsum(counts) - counts
-    positions -= np.repeat(positions[starts] - gaps[starts], counts)
-    return counts, positions.astype(np.int32)
+    return counts, run_sums(gaps, counts).astype(np.int32)
+
+
+def run_sums(steps: np.ndarray, lengths) -> np.ndarray:
+    """Running sums of ``steps`` that start afresh at each run of
+    ``lengths`` steps (positions from gaps within each posting, document
+    numbers from deltas within each block), as int64."""
+    sums = np.cumsum(steps, dtype=np.int64)
+    lengths = np.asarray(lengths, np.int64)
+    starts = np.cumsum(lengths) - lengths
+    sums -= np.repeat(sums[starts] - steps[starts], lengths)
+    return sums
 
 
 def _count_postings(numbers: np.ndarray) -> int:

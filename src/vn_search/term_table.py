@@ -283,7 +283,6 @@ class TermTableReader:
         ends = np.cumsum(lengths, dtype=np.int64).tolist()
         keys = bytes(data[at : at + (ends[-1] if ends else 0)])
         self._first_keys = list(map(keys.__getitem__, map(slice, [0, *ends[:-1]], ends)))
-        self._blocks_end = index_at
         self.extras = pickle.loads(data[extras_at : len(data) - _FOOTER.size])
 
     def _block(self, number: int) -> Iterator[tuple[bytes, int, int]]:
