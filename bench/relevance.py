@@ -46,6 +46,7 @@ from common import (  # noqa: E402
     known_item_query_sets, mds_query_sets, mean_metrics, percentile, query_metrics,
 )
 from fts5_baseline import Fts5Baseline  # noqa: E402
+import result_set  # noqa: E402
 
 WORK_DIR = BENCH_DIR / "work"
 RESULTS_DIR = BENCH_DIR / "results"
@@ -311,6 +312,20 @@ def goals(ours: dict, identity: dict) -> list[dict]:
 
 # --- main ---------------------------------------------------------------------
 
+def measure_result_sets(engine, fts5, corpus: list[Path], sets: dict[str, QuerySet]) -> dict:
+    """Issue 12's columns (``result_set.py``) on the MDS sets run, for our
+    engine and for FTS5 as an AND query."""
+    chosen = {name: s for name, s in sets.items() if name in ("mds", "mds-unaccented")}
+    if not chosen:
+        return {}
+    print("Measuring result sets (date sort, recall in set, set size) ...", file=sys.stderr, flush=True)
+    text_of, df = result_set.DocumentText(engine), result_set.engine_document_frequency(engine)
+    ours = result_set.engine_functions(engine)
+    theirs = result_set.fts5_functions(fts5, result_set.corpus_dates(corpus))
+    return {system: {name: result_set.set_metrics(s, *functions, text_of, df) for name, s in chosen.items()}
+            for system, functions in (("vn_search", ours), ("FTS5 (AND)", theirs))}
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Relevance benchmark of vn_search and SQLite FTS5 on corpus C (issue #4).")
@@ -379,6 +394,7 @@ def main(argv=None) -> int:
             return [hit.id for hit in engine.search(text, per_page=TOP_K).hits]
 
         results = run_systems({"vn_search": search_ours, "fts5": fts5.search}, sets, warmup)
+        set_rows = measure_result_sets(engine, fts5, corpus, sets)
     finally:
         fts5.remove()
 
@@ -413,7 +429,8 @@ def main(argv=None) -> int:
         "results": results,
     }
     result["goals"] = goals(results["vn_search"], identity)
-    table = render(result)
+    result["result_set"] = set_rows
+    table = render(result) + ("\n\n" + result_set.render(set_rows) if set_rows else "")
     result["table"] = table
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, ensure_ascii=False, indent=1))

@@ -17,19 +17,23 @@ import logging
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh import query as wq
+from whoosh.util.times import datetime_to_long, long_to_datetime
 
 from vn_search import store
 from vn_search.analysis.terms import fold_term
 from vn_search.errors import IndexMissingError, IndexVersionError
-from vn_search.highlight import make_snippet, mark_text
+from vn_search.dates import DateRange, date_range
+from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
 from vn_search.indexer import ACCENT_MODEL_FILE, IndexReport, build_index
-from vn_search.query import ParsedQuery, build_plan, parse_query
+from vn_search.matching import Membership, QueryWord, query_words
+from vn_search.query import build_plan, parse_query
 from vn_search.restore import AccentModel
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
 from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS
@@ -197,16 +201,23 @@ class SearchEngine:
         category: str | None = None,
         sort: str = "relevance",
         suggest: bool = True,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
     ) -> SearchResults:
         """Ranked hits for a query typed as a user would type it.
 
-        ``sort`` is "relevance" or "date" (newest first); ``kind``,
-        ``source`` and ``category`` filter. With ``suggest`` the results
+        The result set holds the documents that contain the query's
+        informative words (``matching.py``); ``total`` is its exact size.
+        ``sort`` is "relevance" or "date" (newest first, undated last);
+        ``kind``, ``source`` and ``category`` filter, and ``since`` /
+        ``until`` (dates ``YYYY-MM-DD``, inclusive, Vietnam time; or
+        datetimes) bound the publication time. With ``suggest`` the results
         carry an accented or corrected query when there is one, and a query
         that finds nothing is retried with it.
         """
         if sort not in SORTS:
             raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
+        dates = date_range(since, until)
         started = time.perf_counter()
         page = max(1, int(page))
         per_page = min(max(1, int(per_page)), self.max_per_page)
@@ -218,27 +229,37 @@ class SearchEngine:
         parsed = parse_query(query)
         generation = self._current()
         if parsed.is_empty:
-            return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices)
+            return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices, dates=dates)
         filters = [wq.Term(name, value) for name, value in (("kind", kind), ("source", source), ("category", category)) if value]
         searcher, scorer = generation.searcher()
-        docnums, scores, total = scorer.run(build_plan(parsed), page * per_page, filters, by_date=sort == "date")
-        suggestion = Suggester(searcher.reader(), generation.accent_model()).suggest(query) if suggest else None
+        model = generation.accent_model()
+        plan = build_plan(parsed)
+        plan.words = query_words(
+            parsed.words, parsed.cased_words, scorer.is_word_pair, model.restore if model is not None else None)
+        docnums, scores, total, membership, undated = scorer.run(
+            plan, page * per_page, filters, by_date=sort == "date", date_bounds=_column_bounds(dates))
+        suggestion = Suggester(searcher.reader(), model).suggest(query) if suggest else None
         if total == 0 and suggestion and suggest:
             # Nothing found as typed: show what the suggestion finds instead.
-            fallback = self.search(suggestion, page, per_page, kind=kind, source=source, category=category, sort=sort, suggest=False)
+            fallback = self.search(suggestion, page, per_page, kind=kind, source=source, category=category,
+                                   sort=sort, suggest=False, since=since, until=until)
             if fallback.total:
                 notices.append(f"Không có kết quả cho «{query}»; hiển thị kết quả cho «{suggestion}».")
-                return SearchResults(query, fallback.total, _ms(started), page, per_page, fallback.hits, suggestion, notices)
+                return replace(fallback, query=query, took_ms=_ms(started), suggestion=suggestion,
+                               notices=notices + fallback.notices)
+        if membership is not None and membership.relaxed and total:
+            notices.append(_relaxed_notice(membership, plan.words))
         start = (page - 1) * per_page
+        marks = highlight_words(plan.words, parsed, membership)
         hits = [
-            self._hit(searcher.stored_fields(int(docnum)), float(score), parsed)
+            self._hit(searcher.stored_fields(int(docnum)), float(score), marks)
             for docnum, score in zip(docnums[start:], scores[start:])
         ]
-        return SearchResults(query, total, _ms(started), page, per_page, hits, suggestion, notices)
+        return SearchResults(query, total, _ms(started), page, per_page, hits, suggestion, notices,
+                             undated=undated, dates=dates)
 
-    def _hit(self, stored: dict, score: float, parsed: ParsedQuery) -> Hit:
+    def _hit(self, stored: dict, score: float, marks: Marks) -> Hit:
         content = stored.get("content") or {}
-        terms = parsed.highlight_terms()
         text = " ".join([content.get("kicker") or "", content.get("summary", "")] + content.get("paragraphs", []))
         return Hit(
             id=stored["id"],
@@ -247,8 +268,8 @@ class SearchEngine:
             url=stored.get("url"),
             published=_iso(stored.get("published")),
             score=round(score, 4),
-            snippet=make_snippet(text, terms),
-            title_html=mark_text(stored.get("headline", ""), terms),
+            snippet=make_snippet(text, marks),
+            title_html=mark_text(stored.get("headline", ""), marks),
             parents=list(stored.get("parents") or []),
             source=stored.get("source"),
             category=stored.get("category"),
@@ -298,8 +319,9 @@ class SearchEngine:
         page and /healthz ask on every request)."""
         generation = self._current()
         if generation.stats is None:
-            searcher, _ = generation.searcher()
+            searcher, scorer = generation.searcher()
             reader = searcher.reader()
+            dated = scorer.stats.published[(scorer.stats.published > 0) & scorer.stats.live]
             # Counted through a query: doc_frequency includes replaced copies.
             kinds = {k: sum(1 for _ in searcher.docs_for_query(wq.Term("kind", k))) for k in KINDS}
             size = sum(f.stat().st_size for f in generation.path.iterdir() if f.is_file())
@@ -315,11 +337,32 @@ class SearchEngine:
                 analysis_version=generation.meta.get("analysis_version", 0),
                 updated=datetime.fromisoformat(updated) if updated else None,
                 sources=dict(self.facets()["sources"]),
+                newest_published=_iso(long_to_datetime(int(dated.max()))) if len(dated) else None,
+                oldest_published=_iso(long_to_datetime(int(dated.min()))) if len(dated) else None,
             )
         return generation.stats
 
     def close(self) -> None:
         self._generation = None
+
+
+def _relaxed_notice(membership: Membership, words: list[QueryWord]) -> str:
+    """What a reader is told when the set was widened (``matching.members``)."""
+    if membership.as_syllables:
+        return "Không có bài nào chứa các từ này đứng liền nhau; đang hiển thị các bài chứa từng âm tiết."
+    held = membership.informative - membership.missing
+    if membership.strict_count:
+        first = f"Chỉ có {membership.strict_count} bài chứa đủ các từ tìm kiếm"
+    else:
+        first = "Không có bài nào chứa đủ các từ tìm kiếm"
+    return f"{first}; đang hiển thị cả các bài chứa {held} trong {membership.informative} từ chính."
+
+
+def _column_bounds(dates: DateRange | None) -> tuple[int | None, int | None] | None:
+    """A date range as values of the ``published`` column."""
+    if dates is None:
+        return None
+    return tuple(datetime_to_long(moment) if moment is not None else None for moment in (dates.start, dates.end))
 
 
 def _ms(started: float) -> float:

@@ -26,6 +26,7 @@ from whoosh import query as wq
 from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.segment import split_protected
 from vn_search.analysis.terms import JOINER, fold_term
+from vn_search.matching import spelling_variants
 from vn_search.schema import TEXT_FIELDS
 from vn_search.scoring import ScoringPlan, ScoringTerm, TermGroup
 
@@ -41,6 +42,7 @@ FIELD_WEIGHTS = {"title": 5.0, "summary": 2.0, "body": 1.0}
 # rest of the query (0.5 beat 1.0 on the MDS labels).
 EXACT_WEIGHT = 0.5
 PAIR_WEIGHT = 1.0  # adjacent-syllable (bigram / word) match
+VARIANT_WEIGHT = 0.5  # another spelling of the typed syllable (sĩ for sỹ)
 MAX_TERMS = 32  # syllables per query that take part; the rest is ignored
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "＂": '"'})
@@ -61,14 +63,11 @@ class ParsedQuery:
     words: list[list[str]] = field(default_factory=list)
     phrases: list[list[str]] = field(default_factory=list)
     excluded: list[list[str]] = field(default_factory=list)
+    cased_words: list[list[str]] = field(default_factory=list)  # ``words`` as typed
 
     @property
     def is_empty(self) -> bool:
         return not self.words and not self.phrases
-
-    def highlight_terms(self) -> set[str]:
-        """Folded syllables a snippet should mark."""
-        return {fold_term(s) for run in self.words + self.phrases for s in run}
 
     def describe(self) -> str:
         show = lambda runs: ", ".join(" ".join(r) for r in runs)  # noqa: E731
@@ -87,20 +86,21 @@ class _Or(wq.Or):
 
 
 def _syllables(text: str) -> list[list[str]]:
-    """Runs of syllables; punctuation other than a hyphen inside a word
-    breaks a run. Numbers, dates and URLs stay whole, as when indexing."""
+    """Runs of syllables, as typed; punctuation other than a hyphen inside
+    a word breaks a run. Numbers, dates and URLs stay whole, as when
+    indexing."""
     runs: list[list[str]] = [[]]
     for start, end, protected in split_protected(text):
         piece = text[start:end]
         if protected:
-            runs[-1].append(piece.lower())
+            runs[-1].append(piece)
             continue
         cursor = 0
         for match in _SYLLABLE.finditer(piece):
             gap = piece[cursor:match.start()]
             if gap.strip() and runs[-1]:
                 runs.append([])
-            runs[-1].append(match.group(0).lower())
+            runs[-1].append(match.group(0))
             cursor = match.end()
         if piece[cursor:].strip() and runs[-1]:
             runs.append([])
@@ -116,14 +116,15 @@ def parse_query(text: str) -> ParsedQuery:
 
     def flush() -> None:
         if current:
-            parsed.words.append(list(current))
+            parsed.cased_words.append(list(current))
+            parsed.words.append([s.lower() for s in current])
             current.clear()
 
     for match in _TOKEN.finditer(text):
         minus, quoted, bare = match.groups()
         if quoted is not None:
             runs = _syllables(quoted)
-            phrase = [s for run in runs for s in run]
+            phrase = [s.lower() for run in runs for s in run]
             flush()
             if phrase:
                 (parsed.excluded if minus or negate_next else parsed.phrases).append(phrase)
@@ -137,7 +138,7 @@ def parse_query(text: str) -> ParsedQuery:
             continue
         if (bare.startswith("-") and len(bare) > 1) or negate_next:
             flush()
-            excluded = [s for run in _syllables(bare.lstrip("-")) for s in run]
+            excluded = [s.lower() for run in _syllables(bare.lstrip("-")) for s in run]
             if excluded:
                 parsed.excluded.append(excluded)
             negate_next = False
@@ -166,6 +167,7 @@ def _cap_terms(parsed: ParsedQuery) -> None:
             kept.append(run[:budget])
             budget -= len(kept[-1])
         runs[:] = kept
+    parsed.cased_words[:] = [cased[: len(run)] for cased, run in zip(parsed.cased_words, parsed.words)]
 
 
 def _accented(syllable: str) -> bool:
@@ -179,13 +181,16 @@ def _terms(suffix: str, text: str, weight: float) -> list[ScoringTerm]:
 def _syllable_group(syllable: str, exact: bool) -> TermGroup:
     """A word's terms. When it is taken as typed (``exact``), its own
     frequency, not that of its folded form, says how common it is: folded,
-    ``Nhật`` (Japan) is ``nhat``, as common as ``nhất`` (most)."""
+    ``Nhật`` (Japan) is ``nhat``, as common as ``nhất`` (most). An i/y
+    spelling variant (``sĩ`` for ``sỹ``) scores below the typed form."""
     plain = fold_term(syllable)
     terms = _terms("_f", plain, 1.0)
     probe = ScoringTerm("body_f", plain, 1.0)
     if exact:
         terms += _terms("", syllable, EXACT_WEIGHT)
         probe = ScoringTerm("body", syllable, 1.0)
+    for variant in spelling_variants(syllable):
+        terms += _terms("_f", fold_term(variant), VARIANT_WEIGHT)
     return TermGroup(terms, counts=True, common_probe=probe, folded=plain)
 
 

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from vn_search.dates import DateRange
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -38,10 +40,14 @@ class Hit:
 class SearchResults:
     """A page of hits plus what a results page shows around them.
 
-    ``total`` counts every matching document (not just this page).
-    ``suggestion`` is an accented or corrected query the user probably meant
-    ("Có phải bạn muốn tìm …"), or None. ``notices`` are short messages for
-    the user, e.g. that an over-long query was cut.
+    ``total`` is the exact size of the result set (every page, every sort
+    order), so ``total_is_estimate`` is always False here; a backend that
+    estimates says so. ``undated`` counts the documents in the set without
+    a publication date (a date sort puts them last). ``dates`` is the
+    publication range asked for, if any. ``suggestion`` is an accented or
+    corrected query the user probably meant ("Có phải bạn muốn tìm …"), or
+    None. ``notices`` are short messages for the user, e.g. that an
+    over-long query was cut or that the set was widened.
     """
 
     query: str
@@ -52,6 +58,9 @@ class SearchResults:
     hits: list[Hit]
     suggestion: str | None = None
     notices: list[str] = field(default_factory=list)
+    undated: int = 0
+    dates: DateRange | None = None
+    total_is_estimate: bool = False
 
     @property
     def page_count(self) -> int:
@@ -61,6 +70,9 @@ class SearchResults:
         return {
             "query": self.query,
             "total": self.total,
+            "total_is_estimate": self.total_is_estimate,
+            "undated": self.undated,
+            **(self.dates.to_json() if self.dates else {"since": None, "until": None}),
             "took_ms": round(self.took_ms, 2),
             "page": self.page,
             "per_page": self.per_page,
@@ -109,6 +121,8 @@ class IndexStats:
     analysis_version: int
     updated: datetime | None
     sources: dict[str, int] = field(default_factory=dict)
+    newest_published: str | None = None  # ISO 8601, the newest dated document
+    oldest_published: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

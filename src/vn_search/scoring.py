@@ -32,6 +32,8 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
+from vn_search.analysis.terms import JOINER, fold_term
+from vn_search.matching import Membership, QueryWord, Unit, as_syllables, members
 from vn_search.phrases import Occurrences, occurrences, phrase_documents
 from vn_search.postings import Postings, joined, leaf_postings
 from vn_search.proximity import PROXIMITY_WEIGHTS, closeness
@@ -64,6 +66,16 @@ COMMON_FRACTION = 0.3
 # (Exact and folded headline, folded lead: the lead's exact list of such a
 # word is as long as the folded one and moved no MRR@10 by more than 0.001.)
 COMMON_FIELDS = ("title", "title_f", "summary_f")
+# A document scoring at least this share of the best member's score is a
+# member too (see Scorer.run). On corpus C, without it MDS MRR@10 fell from
+# 0.922 to 0.906 (relevant headlines worded differently from the label);
+# 0.5 gives it back with junk@10 at 0.045; 0.35 gained no MRR and let
+# junk@10 reach 0.055.
+NEAR_BEST = 0.5
+# A query's pair of syllables is one word when at least this many article
+# bodies hold it inside a pyvi word; rarer pairs are pyvi over-merging a
+# query (``vietnam airlines hủy``).
+WORD_PAIR_DOCUMENTS = 3
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 # Decoded posting lists and phrase positions kept per generation (per
 # server process). Common syllables recur in most queries; at 96 MB, proximity
@@ -98,6 +110,7 @@ class ScoringPlan:
     excluded: list = field(default_factory=list)  # Whoosh queries no hit may match
     excluded_phrases: list[list[str]] = field(default_factory=list)  # folded phrases no hit may hold
     runs: list[list[str]] = field(default_factory=list)  # folded syllables as typed, for proximity
+    words: list[QueryWord] = field(default_factory=list)  # what decides membership (matching.py)
 
 
 def _best(candidates: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
@@ -304,6 +317,64 @@ class Scorer:
             mask[phrase_documents([self.occurrences(name + "_f", s) for s in syllables])] = True
         return mask
 
+    def is_word_pair(self, first: str, second: str) -> bool:
+        """Whether two folded syllables stand inside one pyvi word in some
+        article bodies (their bigram is kept there only inside words)."""
+        # A small index has seen each word a few times at most.
+        needed = min(WORD_PAIR_DOCUMENTS, 1 + self.stats.live_count // 10_000)
+        return self.reader.doc_frequency("body_f", first + JOINER + second) >= needed
+
+    def _in_any_field(self, text: str, suffix: str) -> np.ndarray:
+        """Documents holding a term in any text field (exact or ``_f``)."""
+        mask = np.zeros(self.stats.size, bool)
+        for name in TEXT_FIELDS:
+            mask[self.postings(name + suffix, text).ids] = True
+        return mask
+
+    def unit_mask(self, unit: Unit) -> np.ndarray:
+        """Documents holding a query word: its syllables side by side
+        (their folded bigrams; a body keeps those inside pyvi words only),
+        and each syllable typed with diacritics in that spelling."""
+        folded = [fold_term(syllable) for syllable, _ in unit]
+        if len(folded) == 1:
+            mask = self._in_any_field(folded[0], "_f")
+        else:
+            mask = np.ones(self.stats.size, bool)
+            for first, second in zip(folded, folded[1:]):
+                mask &= self._in_any_field(first + JOINER + second, "_f")
+        for syllable, exact in unit:
+            if exact:
+                mask &= self._in_any_field(syllable, "")
+        return mask
+
+    def word_mask(self, word: QueryWord) -> np.ndarray:
+        mask = np.zeros(self.stats.size, bool)
+        for reading in word.readings:
+            in_reading = np.ones(self.stats.size, bool)
+            for unit in reading:
+                in_reading &= self.unit_mask(unit)
+            mask |= in_reading
+        return mask
+
+    def _word_frequency(self, word: QueryWord) -> int:
+        """How many documents' bodies hold the word as typed: cheap (one
+        term lookup), and enough to tell a very common word."""
+        unit = word.readings[0][0]
+        if len(unit) > 1:
+            return self.document_frequency("body_f", fold_term(unit[0][0]) + JOINER + fold_term(unit[1][0]))
+        syllable, exact = unit[0]
+        return self.document_frequency("body" if exact else "body_f", syllable if exact else fold_term(syllable))
+
+    def membership(
+        self, words: list[QueryWord], allowed: np.ndarray, common_fraction: float = COMMON_FRACTION, phrases: bool = False,
+    ) -> Membership:
+        """The result set (``matching.members``) among ``allowed`` documents
+        (which hold the query's ``phrases``, if it has any)."""
+        threshold = common_fraction * self.stats.live_count
+        common = [self._word_frequency(word) > threshold for word in words]
+        masks = [self.word_mask(word) if not is_common or all(common) else None for word, is_common in zip(words, common)]
+        return members([m if m is not None else np.zeros(0, bool) for m in masks], common, allowed, phrases=phrases)
+
     def run(
         self,
         plan: ScoringPlan,
@@ -311,9 +382,11 @@ class Scorer:
         filters: list,
         by_date: bool = False,
         common_fraction: float = COMMON_FRACTION,
-    ) -> tuple[np.ndarray, np.ndarray, int]:
-        """Top ``limit`` document numbers with their scores, and the total
-        number of matching documents."""
+        date_bounds: tuple[int | None, int | None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, int, Membership | None, int]:
+        """Top ``limit`` document numbers with their scores, the size of the
+        result set, how it was decided, and how many of its documents have
+        no date. ``date_bounds`` are inclusive ``published`` column values."""
         size = self.stats.size
         scores = np.zeros(size, np.float32)
         frequencies = {g.common_probe: self.document_frequency(g.common_probe.field, g.common_probe.text)
@@ -340,18 +413,53 @@ class Scorer:
             allowed &= ~self._mask(plan.excluded)
         for query in filters:
             allowed &= self._mask([query])
+        if date_bounds is not None:
+            allowed &= self._in_dates(*date_bounds)
         if not groups and plan.required:  # only phrases: every phrase match counts
             scores[allowed] += 1.0
         scores *= coverage.factor() * self._proximity(plan.runs, common)
-        scores[~allowed] = 0.0
-        candidates = np.flatnonzero(scores > 0)
+        membership = None
+        if plan.words:
+            membership = self.membership(plan.words, allowed, common_fraction, phrases=bool(plan.required))
+            if not membership.mask.any() and any(len(unit) > 1 for word in plan.words for unit in word.units):
+                # No document holds the words as words: their syllables
+                # anywhere will do, and the plan (built for this search)
+                # says so, so that the same syllables are marked.
+                plan.words = as_syllables(plan.words)
+                membership = replace(self.membership(plan.words, allowed, common_fraction, phrases=bool(plan.required)),
+                                     relaxed=True, as_syllables=True)
+            in_set = membership.mask
+            best = float(scores[in_set].max()) if in_set.any() else 0.0
+            if best > 0:
+                # What the ranking puts next to the best match belongs with
+                # it, whichever word it lacks (a headline that words the
+                # story differently).
+                in_set = in_set | (allowed & (scores >= NEAR_BEST * best))
+            # A member matched only through a spelling variant still ranks.
+            scores[in_set & (scores <= 0)] = np.float32(1e-6)
+        else:
+            in_set = allowed & (scores > 0)
+        scores[~in_set] = 0.0
+        candidates = np.flatnonzero(in_set)
         total = len(candidates)
+        undated = int((self.stats.published[candidates] == 0).sum())
         if by_date:
             order = np.lexsort((-scores[candidates], -self.stats.published[candidates]))
             top = candidates[order[:limit]]
-            return top, scores[top], total
-        top = _best(candidates, scores, limit)
-        return top, scores[top], total
+        else:
+            top = _best(candidates, scores, limit)
+        return top, scores[top], total, membership, undated
+
+    def _in_dates(self, first: int | None, last: int | None) -> np.ndarray:
+        """Documents published between two ``published`` column values
+        (inclusive); undated documents are outside every range."""
+        published = self.stats.published
+        mask = published > 0
+        if first is not None:
+            mask &= published >= first
+        if last is not None:
+            mask &= published <= last
+        return mask
 
     def _score_group(
         self, group: TermGroup, scores: np.ndarray, coverage: _Coverage, frequencies: dict,

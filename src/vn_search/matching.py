@@ -1,0 +1,219 @@
+"""Which documents a query finds: the result set a reader means.
+
+Ranking (``scoring.py``) decides the order; this module decides membership,
+the same set for every sort order, page and count. A query is read as
+*words* — pyvi words, so ``tai nan giao thong`` is the two words
+``tai_nạn giao_thông``, not four syllables that may stand anywhere — and a
+document is in the set when it holds every *informative* word:
+
+- a word matches in any accepted reading: with its diacritics when typed
+  with them, folded when typed without (``ha noi`` is the word *hà_nội*,
+  never "nói … nội dung"), and an i/y spelling variant (``sỹ``/``sĩ``);
+- a word found in a large share of the documents (của, người, năm) does not
+  decide membership; it still ranks. A query made only of such words needs
+  them all;
+- a long query (``LONG_QUERY`` informative words or more) may miss one,
+  but not its rarest: a news headline rarely repeats a reader's every
+  word, but the name or place that makes the query specific it has;
+- when fewer than ``MIN_RESULTS`` documents qualify (none, for a short
+  query), one more word may be missing, a step at a time, and the
+  results say so.
+
+    >>> words = query_words([["hà", "nội"]], [["Hà", "Nội"]], lambda a, b: True, None)
+    >>> [w.shown for w in words], words[0].readings[0]
+    (['Hà Nội'], ((('hà', True), ('nội', True)),))
+
+Unaccented runs are grouped into words through their restored reading (the
+accent model's, as the suggestion offers it): pyvi cannot segment text
+without diacritics. A pair pyvi joins is kept as one word only where the
+corpus has it inside a word (``is_word_pair``), so a wrong merge of a
+query's name with the next word cannot empty the result set.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from vn_search.analysis.segment import segment
+from vn_search.analysis.terms import fold_term
+
+__all__ = ["QueryWord", "Membership", "query_words", "members", "as_syllables", "MIN_RESULTS", "LONG_QUERY"]
+
+# Relax a long query when fewer documents than this qualify: a reader
+# should see a few results when the corpus has near misses. Measured on
+# corpus C's MDS labels (ad-hoc simulation before building this, then
+# bench/relevance.py): with 5, junk@10 under date sort stays at 0.03 and
+# 0.81 of each story's articles are in the set; 10 raised junk@10 to 0.055
+# for no recall.
+MIN_RESULTS = 5
+# From this many informative words on, a document may miss one of them
+# (MDS labels, recall in set: 0.66 with strict matching).
+LONG_QUERY = 4
+
+# (syllable, exact): exact syllables match with their diacritics, the
+# others folded.
+Syllable = tuple[str, bool]
+Unit = tuple[Syllable, ...]  # one word: its syllables stand together
+Reading = tuple[Unit, ...]  # a way to write the query word: all its units
+
+
+@dataclass(frozen=True)
+class QueryWord:
+    """One word of the query and the ways a document may hold it.
+
+    ``readings[0]`` is the word as typed; later readings are alternatives
+    (spelling variants), scored below it.
+    """
+
+    shown: str
+    readings: tuple[Reading, ...]
+
+    @property
+    def units(self) -> list[Unit]:
+        return [unit for reading in self.readings for unit in reading]
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The result set: which documents, and how strict the rule was."""
+
+    mask: np.ndarray
+    common: tuple[bool, ...]  # per query word: too common to decide alone
+    informative: int  # words that decide membership
+    missing: int  # how many of them a member may lack
+    relaxed: bool  # ``missing`` was raised because too few qualified
+    strict_count: int  # documents holding every informative word
+    as_syllables: bool = False  # no document held the words as words
+
+
+_IY_SWAP = {"i": "y", "y": "i"}
+# Onsets after which final i and y are the same vowel in two spellings
+# (sĩ/sỹ, kĩ/kỹ, lí/lý, mĩ/mỹ, tí/tý, hi/hy); after qu- and in
+# diphthongs they differ.
+_IY_ONSETS = {"s", "k", "l", "m", "t", "h", "ph", "th", "ch"}
+
+
+def spelling_variants(syllable: str) -> list[str]:
+    """The i/y twin of a syllable written both ways in Vietnamese
+    news (``sỹ`` → ``sĩ``), else nothing."""
+    if not syllable:
+        return []
+    last = unicodedata.normalize("NFD", syllable[-1])
+    if last[0] not in _IY_SWAP or fold_term(syllable[:-1]) not in _IY_ONSETS:
+        return []
+    return [syllable[:-1] + unicodedata.normalize("NFC", _IY_SWAP[last[0]] + last[1:])]
+
+
+def _units(cased: list[str], lower: list[str], reading: str | None, is_word_pair: Callable[[str, str], bool]) -> list[list[int]]:
+    """Index groups of a run's syllables that form words: pyvi's words
+    over ``reading`` (the run with its accents restored, or as typed),
+    split wherever the corpus never has the pair inside a word."""
+    text = reading if reading is not None else " ".join(cased)
+    sizes = [len(word.syllables) for word in segment(text) if any(c.isalnum() for c in word.text)]
+    if sum(sizes) != len(lower):  # restoration changed the syllables: one word each
+        sizes = [1] * len(lower)
+    groups, start = [], 0
+    for size in sizes:
+        group = [start]
+        for i in range(start + 1, start + size):
+            if is_word_pair(fold_term(lower[i - 1]), fold_term(lower[i])):
+                group.append(i)
+            else:
+                groups.append(group)
+                group = [i]
+        groups.append(group)
+        start += size
+    return groups
+
+
+def query_words(
+    runs: list[list[str]],
+    cased_runs: list[list[str]],
+    is_word_pair: Callable[[str, str], bool],
+    restore: Callable[[str], str] | None,
+) -> list[QueryWord]:
+    """The words of a query's runs of syllables (lowercase, and as typed).
+
+    A syllable typed with diacritics is matched with them. In a query
+    typed with some diacritics, a plain syllable the accent model would
+    leave plain (``Moscow``, ``U22``, ``Kim``) is meant as typed too; one it
+    would restore (``hom`` in ``giá vàng hom nay``) is matched folded.
+    """
+    accented_query = any(fold_term(s) != s for run in runs for s in run)
+    words: list[QueryWord] = []
+    for run, cased in zip(runs, cased_runs):
+        typed = " ".join(cased)
+        restored = restore(typed) if restore is not None and any(fold_term(s) == s for s in run) else None
+        if restored is not None and len(restored.split()) != len(run):
+            restored = None
+        restored_lower = restored.lower().split() if restored is not None else run
+        exact = [fold_term(s) != s or (accented_query and restored_lower[i] == s) for i, s in enumerate(run)]
+        for group in _units(cased, run, restored, is_word_pair):
+            unit = tuple((run[i], exact[i]) for i in group)
+            readings = [(unit,)]
+            if len(unit) == 1:
+                syllable, is_exact = unit[0]
+                readings += [(((variant, is_exact),),) for variant in spelling_variants(syllable)]
+            words.append(QueryWord(" ".join(cased[i] for i in group), tuple(readings)))
+    return words
+
+
+def as_syllables(words: list[QueryWord]) -> list[QueryWord]:
+    """The words as typed, one syllable each: the last step of relaxing,
+    for a query whose syllables a document holds but not side by side
+    (a reader's few remembered words of a headline: ``Hoà niên của từ``)."""
+    split = []
+    for word in words:
+        for unit in word.readings[0]:
+            for syllable, exact in unit:
+                readings = [(((syllable, exact),),)] + [(((v, exact),),) for v in spelling_variants(syllable)]
+                split.append(QueryWord(syllable, tuple(readings)))
+    return split
+
+
+def members(
+    word_masks: list[np.ndarray],
+    common: list[bool],
+    allowed: np.ndarray,
+    min_results: int = MIN_RESULTS,
+    phrases: bool = False,
+) -> Membership:
+    """The result set over ``allowed`` documents (live, filtered): every
+    informative word (``common`` marks the others); in a long query one
+    may be missing, but never the rarest (``Campuchia`` in ``phe đối lập
+    Campuchia biểu tình``: protests elsewhere are not what was asked);
+    more missing, a step at a time, while fewer than ``min_results``
+    qualify (none, for a short query). With quoted ``phrases`` (already
+    required in ``allowed``) every word may go: the phrase is the query's
+    core."""
+    common = tuple(common)
+    deciding = [mask for mask, is_common in zip(word_masks, common) if not is_common] or word_masks
+    if not deciding:
+        return Membership(allowed.copy(), common, 0, 0, False, int(allowed.sum()))
+    held = np.zeros(len(allowed), np.int16)
+    for mask in deciding:
+        held += mask
+    held[~allowed] = -1
+    count = len(deciding)
+    rarest = min(deciding, key=lambda mask: int(mask.sum()))
+    strict = int((held >= count).sum())
+    long_query = count >= LONG_QUERY
+
+    def holding(missing: int) -> np.ndarray:
+        in_set = held >= count - missing
+        return in_set & rarest if missing and long_query else in_set
+
+    missing = 1 if long_query else 0
+    in_set = holding(missing)
+    relaxed = False
+    # A short query (``Hạ Long``) with a few exact results shows just those.
+    enough = min_results if long_query else 1
+    while missing < count - (0 if phrases else 1) and int(in_set.sum()) < enough:
+        missing += 1
+        relaxed = True
+        in_set = holding(missing)
+    return Membership(in_set, common, count, missing, relaxed, strict)
