@@ -3,8 +3,11 @@ JSON scripts read, exit codes."""
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from conftest import NEWS, write_jsonl
+
+import web_fixtures as fx
 
 from vn_search import sample_path
 from vn_search.cli import main
@@ -79,3 +82,56 @@ def test_rebuild_replaces_the_index(tmp_path):
     result = run("index", corpus, "--index", index, "--rebuild", "--json")
     assert json.loads(result.stdout)["documents_total"] == len(NEWS)
     assert json.loads(run("search", '"luan chuyen can bo"', "--index", index, "--json").stdout)["total"] == 0
+
+
+# -- dates ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dated_index(tmp_path_factory):
+    return fx.build_dated_index(tmp_path_factory.mktemp("cli-dated"))
+
+
+def test_search_since_until_in_vietnam_days(dated_index):
+    # 00:10 on 7 February in Hà Nội: 6 February in UTC, 7 February here.
+    result = run("search", fx.TOPIC_QUERY, "--index", dated_index, "--since", "2017-02-07", "--until", "2017-02-07")
+    assert result.exit_code == 0, result.stderr
+    assert "1 kết quả (" in result.stdout and "ngày đăng 07/02/2017" in result.stdout
+    assert f"{fx.EARLY_MORNING_ID}  2017-02-07" in result.stdout
+    data = json.loads(run("search", fx.TOPIC_QUERY, "--index", dated_index, "--until", "2017-02-06", "--json").stdout)
+    assert [hit["id"] for hit in data["hits"]] == [fx.LATE_NIGHT_ID]
+    assert (data["since"], data["until"], data["undated"], data["total_is_estimate"]) == (None, "2017-02-06", 0, False)
+
+
+def test_date_sort_says_undated_documents_come_last(dated_index):
+    result = run("search", fx.TOPIC_QUERY, "--index", dated_index, "--sort", "date", "--limit", "20")
+    assert "1 bài không có ngày đăng được xếp cuối." in result.stdout
+    assert result.stdout.rstrip().splitlines()[-3].split(". ", 1)[1].startswith("Những điều cần biết")
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        (["--since", "abc"], "--since must be a date written YYYY-MM-DD"),
+        (["--until", "2017-02-30"], "--until must be a date written YYYY-MM-DD"),
+        (["--since", "7/2/2017"], "--since"),
+        (["--since", "0001-01-01"], "--since"),
+        (["--since", "2017-02-07", "--until", "2017-02-06"], "--since (2017-02-07) is after --until (2017-02-06)"),
+    ],
+)
+def test_bad_dates_are_a_one_line_usage_error(dated_index, options, named):
+    result = run("search", "bão", "--index", dated_index, *options)
+    assert result.exit_code == 2
+    assert result.stdout == "" and result.stderr.strip().count("\n") == 0
+    assert named in result.stderr
+
+
+def test_notices_are_printed(dated_index):
+    result = run("search", "bão số 3 " * 200, "--index", dated_index)
+    assert result.exit_code == 0 and "Truy vấn quá dài" in result.stdout
+
+
+def test_search_help_explains_dates():
+    help_text = run("search", "--help").stdout
+    assert "--since YYYY-MM-DD" in help_text and "--until YYYY-MM-DD" in help_text
+    assert "Vietnam time" in help_text and "--since 2017-02-06 --until 2017-02-08" in help_text

@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from conftest import write_jsonl
 
 from vn_search import SearchEngine

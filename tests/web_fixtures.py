@@ -6,15 +6,21 @@ results page can show: sources, categories, dates, original links, related
 items, more than one page of hits for ``luan chuyen can bo``, and a few
 hostile records (markup in a headline, a ``javascript:`` link, an id that
 needs URL escaping).
+
+``build_dated_index`` holds stories about one storm published 2 hours,
+3 days, 20 days, 200 days and 3 years before now (and one undated), with
+off-topic stories from the same days, for the date filter.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import vn_search
 from vn_search import SearchEngine
+from vn_search.dates import VIETNAM
 
 SAMPLE_ARTICLE_ID = "bac-ha-luan-chuyen-can-bo"
 SAMPLE_HEADLINE = "Hiệu quả từ công tác luân chuyển cán bộ ở Bắc Hà"
@@ -157,4 +163,107 @@ def build_news_index(work_dir: Path) -> Path:
     jsonl = write_news_jsonl(work_dir / "news.jsonl")
     index_dir = work_dir / "index"
     SearchEngine(index_dir).index([vn_search.sample_path(), jsonl], rebuild=True, progress=False)
+    return index_dir
+
+
+# -- a corpus dated relative to now, for the date filter ---------------------
+
+TOPIC_QUERY = "bão số 3 đổ bộ Quảng Ninh"
+# Published at 23:30 in Hà Nội on 6 February 2017 (16:30 UTC): inside
+# to=2017-02-06, outside from=2017-02-07.
+LATE_NIGHT_ID = "bao-so-3-hop-khan-dem-2017"
+EARLY_MORNING_ID = "bao-so-3-sang-som-2017"
+UNDATED_TOPIC_ID = "bao-so-3-kinh-nghiem"
+
+# (id, age, headline, lead): on-topic stories about storm no. 3; age None is
+# undated. The ages cover every quick choice: 24 h, a week, a month, a year.
+_STORM_STORIES = [
+    ("bao-so-3-2-gio", timedelta(hours=2),
+     "Bão số 3 đổ bộ Quảng Ninh, gió giật cấp 12",
+     "Chiều nay, bão số 3 đã đổ bộ vào đất liền Quảng Ninh, gây mưa rất to và làm nhiều cây xanh gãy đổ."),
+    ("bao-so-3-3-ngay", timedelta(days=3),
+     "Quảng Ninh sơ tán hơn 10.000 dân trước khi bão số 3 đổ bộ",
+     "Tỉnh Quảng Ninh cấm biển, di dời người dân ở vùng trũng thấp trước khi bão số 3 đổ bộ."),
+    ("bao-so-3-20-ngay", timedelta(days=20),
+     "Quảng Ninh khắc phục hậu quả sau khi bão số 3 đổ bộ",
+     "Ba tuần sau khi bão số 3 đổ bộ, Quảng Ninh đã khôi phục điện, nước cho hầu hết các xã."),
+    ("bao-so-3-200-ngay", timedelta(days=200),
+     "Quảng Ninh trồng lại rừng phòng hộ sau khi bão số 3 đổ bộ",
+     "Hàng nghìn ha rừng phòng hộ bị bão số 3 quật đổ khi đổ bộ vào Quảng Ninh đang được trồng lại."),
+    ("bao-so-3-3-nam", timedelta(days=3 * 365),
+     "Bão số 3 đổ bộ Quảng Ninh: bài học phòng chống thiên tai",
+     "Bão số 3 đổ bộ Quảng Ninh năm ấy để lại nhiều bài học về sơ tán dân và neo đậu tàu thuyền."),
+    (UNDATED_TOPIC_ID, None,
+     "Những điều cần biết khi bão số 3 đổ bộ Quảng Ninh",
+     "Người dân Quảng Ninh cần chằng chống nhà cửa, dự trữ lương thực trước khi bão số 3 đổ bộ."),
+]
+
+# Off-topic stories from the same days: a date filter alone must not let
+# them in.
+_OTHER_STORIES = [
+    ("gia-vang-2-gio", timedelta(hours=2), "Giá vàng hôm nay tăng mạnh",
+     "Giá vàng SJC sáng nay tăng 200.000 đồng mỗi lượng so với hôm qua."),
+    ("xe-buyt-dien-3-ngay", timedelta(days=3), "Hà Nội khai trương thêm tuyến xe buýt điện",
+     "Tuyến xe buýt điện mới nối trung tâm thành phố với sân bay Nội Bài."),
+    ("chuyen-doi-so-20-ngay", timedelta(days=20), "Thủ tướng chủ trì hội nghị về chuyển đổi số quốc gia",
+     "Hội nghị đặt mục tiêu đưa kinh tế số chiếm 20% GDP vào năm 2025."),
+    ("xuat-khau-gao-200-ngay", timedelta(days=200), "Xuất khẩu gạo đạt kỷ lục trong quý I",
+     "Việt Nam xuất khẩu hơn 2 triệu tấn gạo, giá bình quân cao nhất trong nhiều năm."),
+    ("bong-da-3-nam", timedelta(days=3 * 365), "Đội tuyển Việt Nam thắng Thái Lan 2-0",
+     "Hai bàn thắng trong hiệp hai giúp đội tuyển Việt Nam giành ngôi đầu bảng."),
+    ("meo-rau-tuoi", None, "Mẹo giữ rau tươi lâu trong tủ lạnh",
+     "Bọc rau bằng khăn giấy khô giúp rau giữ được độ tươi lâu hơn."),
+]
+
+_FIXED_STORIES = [
+    (LATE_NIGHT_ID, "2017-02-06T23:30:00+07:00",
+     "Quảng Ninh họp khẩn trong đêm, sẵn sàng ứng phó bão số 3 đổ bộ",
+     "Ban Chỉ huy phòng chống thiên tai tỉnh Quảng Ninh họp khẩn lúc 23 giờ, trước khi bão số 3 đổ bộ."),
+    (EARLY_MORNING_ID, "2017-02-07T00:10:00+07:00",
+     "Rạng sáng, bão số 3 đổ bộ Quảng Ninh với sức gió cấp 10",
+     "Bão số 3 đổ bộ vào Quảng Ninh lúc nửa đêm, nhiều tàu thuyền đã vào nơi tránh trú an toàn."),
+    ("gia-xang-2017", "2017-02-06T22:00:00+07:00", "Giá xăng giảm nhẹ từ 15 giờ chiều nay",
+     "Liên bộ Công Thương – Tài chính điều chỉnh giá xăng giảm 300 đồng mỗi lít."),
+]
+
+
+def dated_records(now: datetime | None = None) -> list[dict]:
+    """Storm stories and off-topic ones, dated ``now`` minus their age (in
+    Vietnam time, as a Vietnamese site writes them), plus fixed 2017 dates."""
+    now = (now or datetime.now(timezone.utc)).astimezone(VIETNAM)
+    records = []
+    for number, (doc_id, age, title, lead) in enumerate(_STORM_STORIES + _OTHER_STORIES):
+        published = None if age is None else (now - age).isoformat(timespec="seconds")
+        records.append(_dated_record(doc_id, published, title, lead, number))
+    for number, (doc_id, published, title, lead) in enumerate(_FIXED_STORIES):
+        records.append(_dated_record(doc_id, published, title, lead, number))
+    return records
+
+
+def _dated_record(doc_id: str, published: str | None, title: str, lead: str, number: int) -> dict:
+    record = {
+        "id": doc_id,
+        "title": title,
+        "summary": lead,
+        "body": "Theo phóng viên tại chỗ, chính quyền các địa phương đã chủ động từ sớm.\n"
+                "Phóng viên sẽ tiếp tục cập nhật thông tin.",
+        "url": f"https://baoquangninh.vn/{doc_id}.html",
+        "source": ["Báo Quảng Ninh", "VnExpress", "Tuổi Trẻ"][number % 3],
+        "category": "Thời sự",
+    }
+    if published:
+        record["published"] = published
+    return record
+
+
+def build_dated_index(work_dir: Path, now: datetime | None = None) -> Path:
+    """``dated_records(now)`` alone; returns the index folder."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    jsonl = work_dir / "dated.jsonl"
+    jsonl.write_text(
+        "\n".join(json.dumps(record, ensure_ascii=False) for record in dated_records(now)) + "\n",
+        encoding="utf-8",
+    )
+    index_dir = work_dir / "index"
+    SearchEngine(index_dir).index([jsonl], rebuild=True, progress=False)
     return index_dir

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
 from vn_search import SearchEngine, sample_path
+from vn_search.dates import parse_day, to_vietnam
 from vn_search.errors import IndexBusyError, VnSearchError
 
 DEFAULT_INDEX = "index"
@@ -38,6 +40,15 @@ def _dump(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _day(value: str | None, option: str) -> date | None:
+    """``--since``/``--until``: a day written YYYY-MM-DD (``dates.parse_day``),
+    or a usage error (exit 2) naming the option."""
+    try:
+        return parse_day(value, option)
+    except ValueError:
+        _fail(f"{option} must be a date written YYYY-MM-DD (e.g. 2017-02-06), not {value!r}", 2)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vn-search")
 def main() -> None:
@@ -48,6 +59,7 @@ def main() -> None:
       vn-search index news/ corpus.jsonl.gz       build or extend ./index
       vn-search search "luan chuyen can bo"       accents optional
       vn-search search '"cán bộ" -Lào' --json     phrase, exclusion, JSON
+      vn-search search "bão số 3" --since 2017-02-06 --until 2017-02-08
       vn-search stats
       vn-search serve --port 5000                 the web page and JSON API
     """
@@ -101,19 +113,34 @@ def index_command(sources, index_dir, rebuild, workers, as_json, progress) -> No
 @click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits per page.")
 @click.option("--page", type=click.IntRange(1, 10_000), default=1, show_default=True)
 @click.option("--kind", type=click.Choice(["article", "related"]), default=None, help="Only articles or only related items.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
+              help="date: newest first, undated documents last.")
+@click.option("--since", metavar="YYYY-MM-DD", default=None,
+              help="Only documents published on or after this day (Vietnam time).")
+@click.option("--until", metavar="YYYY-MM-DD", default=None,
+              help="Only documents published on or before this day (Vietnam time).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
-def search_command(query, index_dir, limit, page, kind, sort, as_json) -> None:
+def search_command(query, index_dir, limit, page, kind, sort, since, until, as_json) -> None:
     """Search the index. Accents are optional; "quoted phrases" and -word work.
 
+    \b
+    --since and --until take whole days in Vietnam time (UTC+7), both
+    included; documents without a publication date are left out of any
+    date range.
     \b
     Examples:
       vn-search search "luan chuyen can bo"
       vn-search search '"Phú Yên" -Bình' --limit 5 --json
+      vn-search search "bão số 3" --since 2017-02-06 --until 2017-02-08
+      vn-search search "bão số 3" --since 2024-09-01 --sort date
     """
+    first_day, last_day = _day(since, "--since"), _day(until, "--until")
+    if first_day and last_day and first_day > last_day:
+        _fail(f"--since ({first_day.isoformat()}) is after --until ({last_day.isoformat()})", 2)
     engine = SearchEngine(index_dir)
     try:
-        results = engine.search(query, page=page, per_page=limit, kind=kind, sort=sort)
+        results = engine.search(query, page=page, per_page=limit, kind=kind, sort=sort,
+                                since=first_day, until=last_day)
     except VnSearchError as error:
         _fail(str(error))
     if as_json:
@@ -124,7 +151,7 @@ def search_command(query, index_dir, limit, page, kind, sort, as_json) -> None:
         ]
         _dump(data)
         return
-    _print_results(results)
+    _print_results(results, sort)
 
 
 def _plain(html_text: str) -> str:
@@ -134,20 +161,38 @@ def _plain(html_text: str) -> str:
     return unescape(html_text.replace("<mark>", "\x1b[1m").replace("</mark>", "\x1b[0m"))
 
 
-def _print_results(results) -> None:
+def _vietnam_day(published: str | None) -> str | None:
+    """The day a hit was published as --since/--until count it: in Vietnam
+    time (an article of 00:10 on 7 February is stored as 6 February UTC)."""
+    if not published:
+        return None
+    try:
+        return to_vietnam(datetime.fromisoformat(published)).date().isoformat()
+    except ValueError:
+        return published[:10]
+
+
+def _print_results(results, sort: str = "relevance") -> None:
     color = sys.stdout.isatty()
     for notice in results.notices:
         click.echo(notice)
     if results.suggestion:
         click.echo(f"Có phải bạn muốn tìm: {results.suggestion}")
     first = (results.page - 1) * results.per_page + 1
-    click.echo(f"{results.total} kết quả ({results.took_ms / 1000:.3f} giây)".replace(".", ","))
+    # Vietnamese writes 1.464 for a count and 0,012 for a fraction.
+    count = f"{results.total:,}".replace(",", ".")
+    seconds = f"{results.took_ms / 1000:.3f}".replace(".", ",")
+    about = "Khoảng " if results.total_is_estimate else ""
+    shown_range = f", ngày đăng {results.dates.describe()}" if results.dates else ""
+    click.echo(f"{about}{count} kết quả ({seconds} giây){shown_range}")
+    if sort == "date" and results.undated:
+        click.echo(f"{results.undated} bài không có ngày đăng được xếp cuối.")
     for rank, hit in enumerate(results.hits, start=first):
         title = _plain(hit.title_html) if color else hit.title
         snippet = _plain(hit.snippet) if color else _plain(hit.snippet).replace("\x1b[1m", "").replace("\x1b[0m", "")
         label = " [tin liên quan]" if hit.kind == "related" else ""
         click.echo(f"\n{rank}. {title}{label}")
-        meta = "  ".join(x for x in (hit.id, hit.published[:10] if hit.published else None, hit.url) if x)
+        meta = "  ".join(x for x in (hit.id, _vietnam_day(hit.published), hit.url) if x)
         click.echo(f"   {meta}  (score {hit.score:.2f})")
         if snippet:
             click.echo(f"   {snippet}")

@@ -15,6 +15,7 @@ either into a pair of UTC instants, and refuses what cannot be meant:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -23,6 +24,11 @@ __all__ = ["VIETNAM", "DateRange", "date_range", "parse_day", "relative_range", 
 # Vietnam has kept UTC+7 without daylight saving since 1975, so a fixed
 # offset is exact for every date in a news archive.
 VIETNAM = timezone(timedelta(hours=7), "ICT")
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Years a news archive can mean; the calendar's own ends (0001, 9999)
+# cannot be shifted to UTC.
+_FIRST_YEAR, _LAST_YEAR = 1800, 2200
 
 # The quick choices of a results page: name → (label, length).
 RELATIVE_RANGES = {
@@ -56,11 +62,14 @@ def parse_day(value: date | datetime | str | None, name: str) -> date | datetime
         text = value.strip()
         if not text:
             return None
-        try:
-            if len(text) == 10:
-                return date.fromisoformat(text)
-        except ValueError:
-            pass
+        if _DAY.fullmatch(text):
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                pass
+            else:
+                if _FIRST_YEAR <= day.year <= _LAST_YEAR:
+                    return day
         raise ValueError(f"{name} must be a date written YYYY-MM-DD, not {value!r}")
     raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {type(value).__name__}")
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -135,6 +135,7 @@ def query_words(
     cased_runs: list[list[str]],
     is_word_pair: Callable[[str, str], bool],
     restore: Callable[[str], str] | None,
+    alternatives: Sequence = (),
 ) -> list[QueryWord]:
     """The words of a query's runs of syllables (lowercase, and as typed).
 
@@ -142,9 +143,14 @@ def query_words(
     typed with some diacritics, a plain syllable the accent model would
     leave plain (``Moscow``, ``U22``, ``Kim``) is meant as typed too; one it
     would restore (``hom`` in ``giá vàng hom nay``) is matched folded.
+    ``alternatives`` (``reading.Alternative``: syllables ``start:end``,
+    counted over all runs, with other ways to write them) turn the words
+    they cover into one word with those readings too.
     """
     accented_query = any(fold_term(s) != s for run in runs for s in run)
     words: list[QueryWord] = []
+    spans: list[tuple[int, int]] = []  # each word's syllables, counted over all runs
+    offset = 0
     for run, cased in zip(runs, cased_runs):
         typed = " ".join(cased)
         restored = restore(typed) if restore is not None and any(fold_term(s) == s for s in run) else None
@@ -159,6 +165,16 @@ def query_words(
                 syllable, is_exact = unit[0]
                 readings += [(((variant, is_exact),),) for variant in spelling_variants(syllable)]
             words.append(QueryWord(" ".join(cased[i] for i in group), tuple(readings)))
+            spans.append((offset + group[0], offset + group[-1] + 1))
+        offset += len(run)
+    for alternative in alternatives:
+        covered = [i for i, (start, end) in enumerate(spans) if alternative.start <= start and end <= alternative.end]
+        if not covered or spans[covered[0]][0] != alternative.start or spans[covered[-1]][1] != alternative.end:
+            continue  # the span cuts a word: not the same thing
+        typed = tuple(unit for i in covered for unit in words[i].readings[0])
+        merged = QueryWord(" ".join(words[i].shown for i in covered), (typed, *alternative.readings))
+        words[covered[0]:covered[-1] + 1] = [merged]
+        spans[covered[0]:covered[-1] + 1] = [(alternative.start, alternative.end)]
     return words
 
 
@@ -187,9 +203,10 @@ def members(
     may be missing, but never the rarest (``Campuchia`` in ``phe đối lập
     Campuchia biểu tình``: protests elsewhere are not what was asked);
     more missing, a step at a time, while fewer than ``min_results``
-    qualify (none, for a short query). With quoted ``phrases`` (already
-    required in ``allowed``) every word may go: the phrase is the query's
-    core."""
+    qualify (none, for a short query), up to half the words of a long
+    query. With quoted ``phrases`` (already required in ``allowed``)
+    every word may go: the phrase is the query's core. The set is only
+    widened (``relaxed``) when that adds documents."""
     common = tuple(common)
     deciding = [mask for mask, is_common in zip(word_masks, common) if not is_common] or word_masks
     if not deciding:
@@ -209,11 +226,17 @@ def members(
 
     missing = 1 if long_query else 0
     in_set = holding(missing)
-    relaxed = False
-    # A short query (``Hạ Long``) with a few exact results shows just those.
-    enough = min_results if long_query else 1
-    while missing < count - (0 if phrases else 1) and int(in_set.sum()) < enough:
-        missing += 1
-        relaxed = True
-        in_set = holding(missing)
+    first_size = int(in_set.sum())
+    # A short query (``Hạ Long``) with a few exact results shows just those;
+    # a long one is widened to at most half its words missing.
+    enough, most_missing = (min_results, count // 2) if long_query else (1, count - 1)
+    if phrases:
+        most_missing = count
+    widened, widened_missing = in_set, missing
+    while widened_missing < most_missing and int(widened.sum()) < enough:
+        widened_missing += 1
+        widened = holding(widened_missing)
+    relaxed = int(widened.sum()) > first_size  # only a wider set is worth saying so
+    if relaxed:
+        in_set, missing = widened, widened_missing
     return Membership(in_set, common, count, missing, relaxed, strict)

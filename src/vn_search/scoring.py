@@ -334,14 +334,21 @@ class Scorer:
     def unit_mask(self, unit: Unit) -> np.ndarray:
         """Documents holding a query word: its syllables side by side
         (their folded bigrams; a body keeps those inside pyvi words only),
-        and each syllable typed with diacritics in that spelling."""
+        and each syllable typed with diacritics in that spelling. A word of
+        three or more syllables needs all of them and at least one of its
+        pairs side by side: a document's pyvi may cut it elsewhere
+        (``phạm tội_ác`` for the query's ``phạm_tội ác``)."""
         folded = [fold_term(syllable) for syllable, _ in unit]
         if len(folded) == 1:
             mask = self._in_any_field(folded[0], "_f")
         else:
-            mask = np.ones(self.stats.size, bool)
-            for first, second in zip(folded, folded[1:]):
-                mask &= self._in_any_field(first + JOINER + second, "_f")
+            pairs = [self._in_any_field(first + JOINER + second, "_f") for first, second in zip(folded, folded[1:])]
+            if len(pairs) == 1:
+                mask = pairs[0]
+            else:
+                mask = np.logical_or.reduce(pairs)
+                for syllable in folded:
+                    mask &= self._in_any_field(syllable, "_f")
         for syllable, exact in unit:
             if exact:
                 mask &= self._in_any_field(syllable, "")

@@ -5,6 +5,9 @@ dates day first (``27/11/2024``).
 
     >>> vi_number(1234567), vi_seconds(48.0), vi_date("2024-11-27T08:30:00+07:00")
     ('1.234.567', '0,05', '27/11/2024')
+    >>> from vn_search.dates import date_range
+    >>> describe_range(date_range("2017-02-06", "2017-02-08"))
+    'Từ 06/02/2017 đến 08/02/2017'
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from vn_search.dates import DateRange
+
 __all__ = ["register_filters", "vi_number", "vi_seconds", "vi_date", "vi_datetime",
-           "web_url", "url_host", "highlighted"]
+           "vi_moment", "describe_range", "web_url", "url_host", "highlighted"]
 
 
 def vi_number(value: int) -> str:
@@ -71,6 +76,30 @@ def vi_datetime(value: str | date | None) -> str:
     if not isinstance(parsed, datetime) or parsed.astimezone(timezone.utc).time() == time():
         return parsed.strftime("%d/%m/%Y")
     return parsed.strftime("%H:%M, %d/%m/%Y")
+
+
+def vi_moment(value: date | datetime) -> str:
+    """A range bound: ``06/02/2017`` for a day, ``08:30, 06/02/2017`` for
+    an instant (the quick choices end now, to the minute)."""
+    if isinstance(value, datetime):
+        return _parse_date(value).strftime("%H:%M, %d/%m/%Y")
+    return value.strftime("%d/%m/%Y")
+
+
+def describe_range(dates: DateRange | None, within: str | None = None) -> str:
+    """The publication range a results page is limited to, as a sentence;
+    "" for none. A ``within`` range ends now, whatever its bound says."""
+    if dates is None:
+        return ""
+    since, until = dates.since, dates.until
+    if within and since:
+        return f"Từ {vi_moment(since)} đến nay"
+    if since and until:
+        first, last = vi_moment(since), vi_moment(until)
+        return f"Ngày {first}" if first == last else f"Từ {first} đến {last}"
+    if since:
+        return f"Từ {vi_moment(since)} trở đi"
+    return f"Đến hết ngày {vi_moment(until)}" if until else ""
 
 
 def url_host(url: str | None) -> str:

@@ -10,13 +10,22 @@ that names the bad parameter, so its bug surfaces instead of being hidden.
     >>> parse_search_args({"q": "cán bộ", "page": "x"}, strict=True)
     Traceback (most recent call last):
     vn_search.web.params.BadSearchArgument: page must be a whole number from 1 to 1000
+
+Dates are the exception: a wrong day cannot be guessed, so a page keeps
+the problem (``SearchArgs.date_problem``, in Vietnamese) and says so:
+
+    >>> parse_search_args({"q": "bão", "from": "2017-02-30"}, strict=False).date_problem
+    'Ngày bắt đầu (from) không hợp lệ: «2017-02-30». Hãy chọn một ngày có thật, viết theo dạng năm-tháng-ngày, ví dụ 2017-02-06.'
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any, Mapping
+
+from vn_search.dates import RELATIVE_RANGES, parse_day, relative_range
 
 __all__ = [
     "BadSearchArgument",
@@ -24,6 +33,8 @@ __all__ = [
     "parse_search_args",
     "KINDS",
     "SORTS",
+    "WITHIN",
+    "read_day",
     "MAX_PAGE",
     "MAX_PER_PAGE",
     "DEFAULT_PER_PAGE",
@@ -31,6 +42,8 @@ __all__ = [
 
 KINDS = ("article", "related")
 SORTS = ("relevance", "date")
+# The quick date choices ("24 giờ qua", "Tuần qua", …), by their URL names.
+WITHIN = tuple(RELATIVE_RANGES)
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 50
 # Nobody reads page 1000 of a news search; the cap keeps a hand-made URL
@@ -45,12 +58,17 @@ _DIGITS = re.compile(r"[0-9]+")
 
 
 class BadSearchArgument(ValueError):
-    """A query-string parameter the API refuses; ``param`` names it."""
+    """A query-string parameter the API refuses; ``param`` names it.
 
-    def __init__(self, param: str, message: str) -> None:
+    ``message`` is for a programmer (the API's JSON); ``explanation`` is
+    for a reader of the results page, in Vietnamese.
+    """
+
+    def __init__(self, param: str, message: str, explanation: str | None = None) -> None:
         super().__init__(message)
         self.param = param
         self.message = message
+        self.explanation = explanation or message
 
 
 @dataclass(frozen=True)
@@ -64,12 +82,30 @@ class SearchArgs:
     source: str | None = None
     category: str | None = None
     sort: str = "relevance"
+    # Publication days, inclusive, in Vietnam time (``from`` / ``to``) ...
+    since: date | None = None
+    until: date | None = None
+    # ... or one of the quick choices ending now (``within``, see WITHIN).
+    within: str | None = None
+    # Why ``from``/``to`` were refused, for a page to show (never set by
+    # the strict parse, which raises instead).
+    date_problem: str | None = None
 
     @property
     def has_filters(self) -> bool:
-        return any((self.kind, self.source, self.category))
+        return any((self.kind, self.source, self.category, self.has_dates))
 
-    def engine_kwargs(self) -> dict[str, Any]:
+    @property
+    def has_dates(self) -> bool:
+        return any((self.since, self.until, self.within))
+
+    def engine_kwargs(self, now: datetime | None = None) -> dict[str, Any]:
+        """Arguments for ``SearchEngine.search``; a ``within`` range ends
+        at ``now`` (default: the current time)."""
+        since, until = self.since, self.until
+        if self.within:
+            window = relative_range(self.within, now)
+            since, until = window.since, window.until
         return {
             "page": self.page,
             "per_page": self.per_page,
@@ -77,6 +113,8 @@ class SearchArgs:
             "source": self.source,
             "category": self.category,
             "sort": self.sort,
+            "since": since,
+            "until": until,
         }
 
     def url_args(self, **changes: Any) -> dict[str, Any]:
@@ -91,6 +129,9 @@ class SearchArgs:
             "kind": args.kind,
             "source": args.source,
             "category": args.category,
+            "within": args.within,
+            "from": args.since.isoformat() if args.since else None,
+            "to": args.until.isoformat() if args.until else None,
             "sort": None if args.sort == "relevance" else args.sort,
             "per_page": None if args.per_page == DEFAULT_PER_PAGE else args.per_page,
             "page": None if args.page == 1 else args.page,
@@ -142,15 +183,71 @@ def _filter_value(args: Mapping[str, str], name: str, strict: bool) -> str | Non
     return raw
 
 
+_DAY_NAMES = {"from": "Ngày bắt đầu", "to": "Ngày kết thúc"}
+
+
+def read_day(raw: str | None, name: str) -> date | None:
+    """A day written ``YYYY-MM-DD`` (what ``<input type="date">`` sends),
+    None when empty; :class:`BadSearchArgument` naming ``name`` otherwise
+    (``dates.parse_day`` decides what a day is)."""
+    text = (raw or "").strip()
+    try:
+        day = parse_day(text, name)
+    except ValueError:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise BadSearchArgument(
+            name,
+            f"{name} must be a date written YYYY-MM-DD, not {shown!r}",
+            f"{_DAY_NAMES.get(name, name)} ({name}) không hợp lệ: «{shown}». Hãy chọn một ngày có thật, "
+            "viết theo dạng năm-tháng-ngày, ví dụ 2017-02-06.",
+        ) from None
+    return day
+
+
+def _vi_day(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _date_bounds(args: Mapping[str, str], strict: bool) -> tuple[date | None, date | None, str | None]:
+    """``from``, ``to`` and ``within``; see :func:`parse_search_args`."""
+    since, until = read_day(args.get("from"), "from"), read_day(args.get("to"), "to")
+    if since and until and since > until:
+        raise BadSearchArgument(
+            "from",
+            f"from ({since.isoformat()}) is after to ({until.isoformat()})",
+            f"Khoảng ngày bị ngược: từ {_vi_day(since)} đến {_vi_day(until)}. "
+            "Ngày bắt đầu phải trước hoặc trùng với ngày kết thúc.",
+        )
+    within = _choice(args, "within", WITHIN, strict)
+    if within and (since or until):
+        if strict:
+            raise BadSearchArgument("within", "within cannot be combined with from or to")
+        within = None  # a hand-made URL with both: the days typed win
+    return since, until, within
+
+
 def parse_search_args(args: Mapping[str, str], *, strict: bool) -> SearchArgs:
-    """Read ``q, page, per_page, kind, source, category, sort``.
+    """Read ``q, page, per_page, kind, source, category, sort, from, to, within``.
 
     ``strict=False`` (HTML pages) clamps or drops bad values; ``strict=True``
     (the API) raises :class:`BadSearchArgument` for them. The query is only
     stripped: cutting over-long queries is the engine's job, and it says so
     in ``SearchResults.notices``.
+
+    ``from`` and ``to`` are days (``YYYY-MM-DD``, inclusive, Vietnam time);
+    ``within`` is one of :data:`WITHIN`, a range ending now. A malformed
+    or reversed range is refused in both modes, since no nearby range is
+    what the reader meant: strictly by raising, on pages by setting
+    ``date_problem`` and leaving the dates out.
     """
     sort = _choice(args, "sort", SORTS, strict) or "relevance"
+    try:
+        since, until, within = _date_bounds(args, strict)
+        date_problem = None
+    except BadSearchArgument as problem:
+        if strict:
+            raise
+        since, until, within, date_problem = None, None, None, problem.explanation
     return SearchArgs(
         query=(args.get("q") or "").strip(),
         page=_number(args, "page", 1, MAX_PAGE, strict),
@@ -159,4 +256,8 @@ def parse_search_args(args: Mapping[str, str], *, strict: bool) -> SearchArgs:
         source=_filter_value(args, "source", strict),
         category=_filter_value(args, "category", strict),
         sort=sort,
+        since=since,
+        until=until,
+        within=within,
+        date_problem=date_problem,
     )

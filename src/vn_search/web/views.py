@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import (
@@ -25,9 +26,10 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from vn_search.dates import RELATIVE_RANGES, DateRange
 from vn_search.errors import IndexMissingError, VnSearchError
-from vn_search.web.display import register_filters
-from vn_search.web.params import BadSearchArgument, SearchArgs, parse_search_args
+from vn_search.web.display import describe_range, register_filters, vi_date, vi_moment
+from vn_search.web.params import WITHIN, BadSearchArgument, SearchArgs, parse_search_args
 from vn_search.web.security import add_security_headers
 
 __all__ = ["search_blueprint", "render_error_page", "page_window", "BLUEPRINT_NAME"]
@@ -52,6 +54,8 @@ T_ERROR = "vn_search_error.html"
 T_NO_INDEX = "vn_search_no_index.html"
 
 KIND_LABELS = {"article": "Bài viết", "related": "Tin liên quan"}
+# The date filter's quick choices, "Mọi lúc" (no range) first.
+DATE_CHOICES = [(None, "Mọi lúc")] + [(name, RELATIVE_RANGES[name][0]) for name in WITHIN]
 _API_ENDPOINTS = {"api_search", "api_document", "healthz"}
 
 ERROR_TEXT = {
@@ -120,25 +124,41 @@ class SearchViews:
     # -- pages -------------------------------------------------------------
 
     def home(self) -> Response:
-        return self._render(T_HOME, stats=self.engine.stats(), args=SearchArgs())
+        stats = self.engine.stats()
+        return self._render(
+            T_HOME, stats=stats, newest=getattr(stats, "newest_published", None), args=SearchArgs(),
+        )
 
     def search(self) -> Response:
         args = parse_search_args(request.args, strict=False)
         if not args.query:
             return self.home()
+        stats = self.engine.stats()
+        # Shown on every results page, so that an archive that ends years
+        # ago does not look broken when "Tuần qua" finds nothing.
+        newest = getattr(stats, "newest_published", None)
+        common = dict(args=args, facets=self._facets(), date_choices=DATE_CHOICES, newest=newest)
+        if args.date_problem:
+            # The date fields keep what was sent, so it can be corrected.
+            typed = {name: (request.args.get(name) or "").strip()[:40] for name in ("from", "to")}
+            return self._render(
+                T_RESULTS, status=400, results=None, shown_query=args.query, typed_dates=typed, **common,
+            )
         results = self.engine.search(args.query, **args.engine_kwargs())
         if results.total and not results.hits and args.page > results.page_count:
             # A stale or hand-edited link past the end: show the last page.
             return redirect(self._link("search", **args.url_args(page=results.page_count)))
         return self._render(
             T_RESULTS,
-            args=args,
             results=results,
             # The engine may cut the query; the box shows what was searched.
             shown_query=results.query or args.query,
             parents=self._parent_documents(results.hits),
-            facets=self._facets(),
             pages=page_window(results.page, results.page_count),
+            range_text=describe_range(results.dates, args.within),
+            empty_range=None if results.total else _empty_range(
+                results.dates, args.within, newest, getattr(stats, "oldest_published", None)),
+            **common,
         )
 
     def document(self, doc_id: str) -> Response:
@@ -163,7 +183,7 @@ class SearchViews:
         if not args.query:
             return _json_error(400, "q is required: the search query", param="q")
         results = self.engine.search(args.query, **args.engine_kwargs())
-        return jsonify(results.to_json())
+        return jsonify({**results.to_json(), "within": args.within})
 
     def api_document(self, doc_id: str) -> Response:
         document = self.engine.get(doc_id)
@@ -231,6 +251,37 @@ class SearchViews:
             "sources": [tuple(pair) for pair in facets.get("sources") or []],
             "categories": [tuple(pair) for pair in facets.get("categories") or []],
         }
+
+
+def _empty_range(dates: DateRange | None, within: str | None, newest: str | None,
+                 oldest: str | None) -> str | None:
+    """Why a date range found nothing, when the reason is that the index
+    holds no article in it at all (not that none matched the query)."""
+    if dates is None:
+        return None
+    newest_moment, oldest_moment = _utc_moment(newest), _utc_moment(oldest)
+    if dates.start and newest_moment and newest_moment < dates.start:
+        if within:
+            span = f"trong {RELATIVE_RANGES[within][0].lower()}"
+        else:
+            span = f"từ {vi_moment(dates.since)} trở đi"
+        return f"Chỉ mục không có bài nào {span}; bài mới nhất đăng ngày {vi_date(newest)}."
+    if dates.end and oldest_moment and oldest_moment > dates.end:
+        return f"Chỉ mục không có bài nào trước {vi_date(oldest)}: đó là ngày đăng của bài cũ nhất."
+    return None
+
+
+def _utc_moment(iso: str | None) -> datetime | None:
+    """An ISO time from ``IndexStats`` as naive UTC, like ``DateRange``'s bounds."""
+    if not iso:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
 
 
 def page_window(current: int, last: int, radius: int = 2) -> list[int | None]:
