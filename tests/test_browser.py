@@ -74,6 +74,14 @@ def server_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def reader_server_url(tmp_path_factory):
+    """A server over ``fx.build_reader_index``: keystrokes, abbreviations."""
+    _browser_or_skip()
+    work = tmp_path_factory.mktemp("browser-reader")
+    yield from _serve(fx.build_reader_index(work), work)
+
+
+@pytest.fixture(scope="module")
 def dated_server_url(tmp_path_factory):
     """A server over ``fx.build_dated_index``: storm stories dated relative to now."""
     _browser_or_skip()
@@ -331,3 +339,34 @@ def test_last_week_newest_first(browser, dated_server_url, shots):
     browser.save_screenshot(str(shots / "custom-range-phone.png"))
     assert _console_errors(browser) == []
     _set_viewport(browser, 1280, 900)
+
+
+def test_telex_and_abbreviations_typed_in_the_box(browser, reader_server_url, shots):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ready
+
+    _set_viewport(browser, 390, 844, mobile=True)
+    browser.get(reader_server_url + "/")
+    browser.find_element(By.ID, "q").send_keys("vieejt nam", Keys.ENTER)
+    _wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, ".hit-title a")))
+    notices = [n.text for n in browser.find_elements(By.CSS_SELECTOR, ".notice")]
+    assert "Đang hiển thị kết quả cho «việt nam»." in notices
+    titles = _hit_titles(browser)
+    assert "Đội tuyển Việt Nam thắng đậm Campuchia" in titles and "Kinh tế Việt Nam tăng trưởng 6,8%" in titles
+    browser.save_screenshot(str(shots / "telex-phone.png"))
+    literal = browser.find_element(By.LINK_TEXT, "vieejt nam")
+    literal.click()
+    _wait(browser).until(ready.url_contains("as_typed=1"))
+    assert "Đang hiển thị kết quả cho «việt nam»." not in browser.page_source
+
+    box = browser.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys("TPHCM", Keys.ENTER)
+    _wait(browser).until(ready.url_contains("q=TPHCM"))
+    titles = _hit_titles(browser)
+    for title in ("TPHCM khánh thành cầu vượt thép", "TP.HCM cấm xe tải vào nội đô giờ cao điểm",
+                  "Thành phố Hồ Chí Minh chống ngập ở quận 7"):
+        assert title in titles
+    assert titles[0] == "TPHCM khánh thành cầu vượt thép"  # the reader's own spelling first
+    browser.save_screenshot(str(shots / "tphcm-phone.png"))

@@ -5,6 +5,7 @@ import pytest
 from conftest import NEWS, write_jsonl
 
 from vn_search import SearchEngine, sample_path
+from vn_search.suggest import Suggester
 
 
 @pytest.fixture(scope="module")
@@ -15,10 +16,21 @@ def engine(tmp_path_factory):
     return engine
 
 
+def suggester(engine) -> Suggester:
+    generation = engine._current()
+    searcher, _ = generation.searcher()
+    return Suggester(searcher.reader(), generation.accent_model())
+
+
 def test_unaccented_query_gets_the_accented_suggestion(engine):
+    assert suggester(engine).suggest("luan chuyen can bo") == "luân chuyển cán bộ"
+
+
+def test_a_query_that_matches_well_gets_no_suggestion(engine):
+    # Every word found, in the article a reader wants: nothing to suggest.
     results = engine.search("luan chuyen can bo")
-    assert results.suggestion == "luân chuyển cán bộ"
     assert results.hits[0].id == "bac-ha-luan-chuyen-can-bo"
+    assert results.suggestion is None and results.searched is None
 
 
 def test_accented_query_gets_no_suggestion(engine):
@@ -26,7 +38,7 @@ def test_accented_query_gets_no_suggestion(engine):
 
 
 def test_capitals_are_kept(engine):
-    assert engine.search("Bac Ha").suggestion == "Bắc Hà"
+    assert suggester(engine).suggest("Bac Ha") == "Bắc Hà"
 
 
 def test_one_letter_typo_in_a_long_word_is_corrected(engine):

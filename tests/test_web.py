@@ -273,7 +273,7 @@ def test_suggestion_links_to_its_search_and_keeps_filters(news_index):
 
         def search(self, query, **kwargs):
             results = self.engine.search(query, **kwargs)
-            return dataclasses.replace(results, suggestion="luân chuyển cán bộ", notices=["Đã sửa <b>"])
+            return dataclasses.replace(results, suggestion="luân chuyển cán bộ", searched=None, notices=["Đã sửa <b>"])
 
     app = create_app(engine=SuggestingEngine(SearchEngine(news_index)), TESTING=True)
     html = text(app.test_client().get("/search?q=luan+chuyn&kind=article&page=2"))

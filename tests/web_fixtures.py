@@ -267,3 +267,71 @@ def build_dated_index(work_dir: Path, now: datetime | None = None) -> Path:
     index_dir = work_dir / "index"
     SearchEngine(index_dir).index([jsonl], rebuild=True, progress=False)
     return index_dir
+
+
+# Issue 13: articles that readers reach by typing keystrokes, abbreviations,
+# aliases and typos (tests/test_reader_queries.py, the browser test).
+READER_ARTICLES = [
+    {"id": "vn-doi-tuyen", "title": "Đội tuyển Việt Nam thắng đậm Campuchia",
+     "body": "Đội tuyển Việt Nam đã có chiến thắng thuyết phục trên sân Mỹ Đình. HLV Park Hang-seo hài lòng."},
+    {"id": "vn-kinh-te", "title": "Kinh tế Việt Nam tăng trưởng 6,8%",
+     "body": "Tổng cục Thống kê cho biết kinh tế Việt Nam tăng trưởng tốt trong quý III."},
+    {"id": "ha-noi", "title": "UBND TP Hà Nội mở rộng phố đi bộ quanh hồ Hoàn Kiếm",
+     "body": "UBND TP Hà Nội vừa quyết định mở rộng không gian đi bộ."},
+    {"id": "hdnd-ha-noi", "title": "Hội đồng nhân dân Hà Nội họp bất thường",
+     "body": "Hội đồng nhân dân thành phố Hà Nội thông qua nghị quyết về nhân sự."},
+    {"id": "tphcm-dots", "title": "TP.HCM cấm xe tải vào nội đô giờ cao điểm",
+     "body": "Sở Giao thông vận tải TP.HCM vừa ban hành quy định mới."},
+    {"id": "tphcm-full", "title": "Thành phố Hồ Chí Minh chống ngập ở quận 7",
+     "body": "Thành phố Hồ Chí Minh đầu tư hàng nghìn tỷ đồng chống ngập."},
+    {"id": "tphcm-joined", "title": "TPHCM khánh thành cầu vượt thép",
+     "body": "Cầu vượt thép mới giúp giảm ùn tắc ở cửa ngõ phía Tây TPHCM."},
+    {"id": "sai-gon", "title": "Sài Gòn mưa lớn, nhiều tuyến đường ngập sâu",
+     "body": "Cơn mưa chiều qua khiến nhiều tuyến đường ở Sài Gòn ngập sâu."},
+    {"id": "csgt-abbr", "title": "CSGT xử phạt hàng trăm xe quá tải",
+     "body": "Lực lượng CSGT đã lập biên bản hàng trăm trường hợp vi phạm."},
+    {"id": "csgt-full", "title": "Cảnh sát giao thông tuần tra cao tốc dịp Tết",
+     "body": "Cảnh sát giao thông tăng cường tuần tra trên các tuyến cao tốc."},
+    {"id": "dien-thoai", "title": "Điện thoại gập trở lại thị trường",
+     "body": "Các hãng điện thoại tung ra nhiều mẫu máy gập mới."},
+    {"id": "dt-bong-da", "title": "ĐT Việt Nam chốt danh sách dự AFF Cup",
+     "body": "HLV chốt danh sách ĐT Việt Nam với nhiều gương mặt trẻ cho giải bóng đá khu vực."},
+    {"id": "trump", "title": "Tổng thống Trump gặp ông Putin ở Helsinki",
+     "body": "Donald Trump và Vladimir Putin hội đàm tại Phần Lan."},
+    {"id": "trung-quoc", "title": "Trung Quốc tăng thuế hàng nhập khẩu",
+     "body": "Trung Quốc công bố biểu thuế mới với hàng hóa nhập khẩu."},
+    {"id": "samsung", "title": "Samsung ra mắt Galaxy mới, cạnh tranh iPhone",
+     "body": "Samsung và Apple cạnh tranh gay gắt trên thị trường điện thoại. Google cũng tham gia."},
+    {"id": "messi", "title": "Messi lập cú đúp giúp Barcelona thắng",
+     "body": "Messi ghi hai bàn. Tin tức (news) bóng đá châu Âu cập nhật liên tục."},
+    {"id": "moscow", "title": "Moscow đón đợt tuyết đầu mùa",
+     "body": "Thủ đô Moscow của Nga chìm trong tuyết. Người dùng Windows và Facebook chia sẻ ảnh."},
+    {"id": "kim", "title": "Kim Jong-un thăm nhà máy",
+     "body": "Nhà lãnh đạo Kim Jong-un thị sát một nhà máy ở Bình Nhưỡng."},
+    {"id": "drone-syria", "title": "Máy bay không người lái tấn công căn cứ ở Syria",
+     "body": "Một máy bay không người lái đã tấn công căn cứ quân sự ở Syria sáng nay."},
+    {"id": "drone-iraq", "title": "Máy bay không người lái tấn công căn cứ quân sự ở Iraq khiến nhiều người thương vong",
+     "body": "Máy bay không người lái tấn công căn cứ quân sự tại Iraq, nhiều người thương vong."},
+    {"id": "nhnn", "title": "Ngân hàng Nhà nước (NHNN) giữ nguyên lãi suất điều hành",
+     "body": "Ngân hàng Nhà nước (NHNN) cho biết sẽ giữ ổn định tỷ giá. NHNN cũng yêu cầu các ngân hàng giảm chi phí."},
+    {"id": "nhnn-2", "title": "NHNN bơm tiền qua thị trường mở",
+     "body": "Ngân hàng Nhà nước (NHNN) tiếp tục bơm ròng qua kênh thị trường mở."},
+    {"id": "bqlda-1", "title": "Ban quản lý dự án (BQLDA) chậm giải ngân vốn",
+     "body": "Ban quản lý dự án (BQLDA) giao thông tỉnh bị nhắc nhở vì chậm tiến độ."},
+    {"id": "bqlda-2", "title": "BQLDA đường vành đai bàn giao mặt bằng",
+     "body": "Theo Ban quản lý dự án (BQLDA), mặt bằng đã bàn giao 90%."},
+    {"id": "bqlda-3", "title": "Thanh tra BQLDA nông thôn mới",
+     "body": "Đoàn thanh tra làm việc với Ban quản lý dự án (BQLDA) nông thôn mới của huyện."},
+    {"id": "ban-quan-ly", "title": "Ban quản lý dự án cầu Thủ Thiêm 4 được thành lập",
+     "body": "Thành phố vừa thành lập ban quản lý dự án mới cho công trình cầu."},
+    {"id": "nhnn-3", "title": "NHNN siết tín dụng bất động sản",
+     "body": "Theo Ngân hàng Nhà nước (NHNN), dư nợ bất động sản tăng nhanh."},
+]
+
+
+def build_reader_index(work_dir: Path) -> Path:
+    index_dir = work_dir / "reader-index"
+    path = work_dir / "reader.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in READER_ARTICLES) + "\n", encoding="utf-8")
+    SearchEngine(index_dir).index([path], rebuild=True, progress=False)
+    return index_dir

@@ -119,20 +119,25 @@ def index_command(sources, index_dir, rebuild, workers, as_json, progress) -> No
               help="Only documents published on or after this day (Vietnam time).")
 @click.option("--until", metavar="YYYY-MM-DD", default=None,
               help="Only documents published on or before this day (Vietnam time).")
+@click.option("--as-typed", is_flag=True,
+              help="Search the words literally: no Telex/VNI keystrokes read, no correction searched instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
-def search_command(query, index_dir, limit, page, kind, sort, since, until, as_json) -> None:
+def search_command(query, index_dir, limit, page, kind, sort, since, until, as_typed, as_json) -> None:
     """Search the index. Accents are optional; "quoted phrases" and -word work.
 
     \b
     --since and --until take whole days in Vietnam time (UTC+7), both
     included; documents without a publication date are left out of any
-    date range.
+    date range. Words typed as Telex/VNI keystrokes (vieejt nam) are
+    searched as Vietnamese, and abbreviations (CSGT, TPHCM) find their full
+    forms; --as-typed searches exactly what was typed.
     \b
     Examples:
       vn-search search "luan chuyen can bo"
       vn-search search '"Phú Yên" -Bình' --limit 5 --json
       vn-search search "bão số 3" --since 2017-02-06 --until 2017-02-08
       vn-search search "bão số 3" --since 2024-09-01 --sort date
+      vn-search search "vieejt nam"                      read as "việt nam"
     """
     first_day, last_day = _day(since, "--since"), _day(until, "--until")
     if first_day and last_day and first_day > last_day:
@@ -140,7 +145,7 @@ def search_command(query, index_dir, limit, page, kind, sort, since, until, as_j
     engine = SearchEngine(index_dir)
     try:
         results = engine.search(query, page=page, per_page=limit, kind=kind, sort=sort,
-                                since=first_day, until=last_day)
+                                since=first_day, until=last_day, as_typed=as_typed)
     except VnSearchError as error:
         _fail(str(error))
     if as_json:
@@ -176,7 +181,9 @@ def _print_results(results, sort: str = "relevance") -> None:
     color = sys.stdout.isatty()
     for notice in results.notices:
         click.echo(notice)
-    if results.suggestion:
+    if results.searched:
+        click.echo(f"Tìm chính xác «{results.query}»: --as-typed")
+    elif results.suggestion:
         click.echo(f"Có phải bạn muốn tìm: {results.suggestion}")
     first = (results.page - 1) * results.per_page + 1
     # Vietnamese writes 1.464 for a count and 0,012 for a fraction.

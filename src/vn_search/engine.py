@@ -14,6 +14,7 @@ without a restart.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -27,18 +28,21 @@ from whoosh import query as wq
 from whoosh.util.times import datetime_to_long, long_to_datetime
 
 from vn_search import store
+from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.terms import fold_term
 from vn_search.errors import IndexMissingError, IndexVersionError
 from vn_search.dates import DateRange, date_range
 from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
-from vn_search.indexer import ACCENT_MODEL_FILE, IndexReport, build_index
+from vn_search.indexer import ACCENT_MODEL_FILE, IndexReport, build_index, load_learned_abbreviations
+from vn_search.analysis.abbreviations import AbbreviationTable, Learned, default_table
 from vn_search.matching import Membership, QueryWord, query_words
-from vn_search.query import build_plan, parse_query
+from vn_search.reading import alternatives, decode_keystrokes
+from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.restore import AccentModel
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
 from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS
 from vn_search.scoring import IndexStatistics, Scorer
-from vn_search.suggest import Suggester
+from vn_search.suggest import MIN_TYPO_LETTERS, Suggester, correction_threshold
 
 __all__ = ["SearchEngine"]
 
@@ -46,6 +50,10 @@ SCORED_FIELDS = [name + suffix for name in TEXT_FIELDS for suffix in ("", "_f")]
 KINDS = ("article", "related")
 SORTS = ("relevance", "date")
 _NO_MODEL = object()
+_WORDS = re.compile(r"\w+")
+# A definition an index's own articles gave at least this often joins the
+# abbreviation table for that index.
+LEARNED_MIN_COUNT = 3
 
 
 _WARM_WORDS = 2000  # most frequent syllables considered for warming (the budget stops it first)
@@ -80,9 +88,24 @@ class _Generation:
         self.lock = threading.Lock()
         self.statistics: IndexStatistics | None = None
         self._accent_model = None
+        self._abbreviations: tuple[AbbreviationTable, Learned | None] | None = None
         # Computed on first use; a generation never changes once published.
         self.stats: IndexStats | None = None
         self.facets: dict[str, list[tuple[str, int]]] | None = None
+
+    def abbreviations(self) -> tuple[AbbreviationTable, Learned | None]:
+        """The abbreviation table with the definitions this generation's
+        articles gave (``Ngân hàng Nhà nước (NHNN)``), loaded once."""
+        if self._abbreviations is None:
+            with self.lock:
+                if self._abbreviations is None:
+                    counts = load_learned_abbreviations(self.path)
+                    table = default_table()
+                    if counts is None:
+                        self._abbreviations = (table, None)
+                    else:
+                        self._abbreviations = (table.with_learned(counts, min_count=LEARNED_MIN_COUNT), counts.as_learned())
+        return self._abbreviations
 
     def accent_model(self) -> AccentModel | None:
         """The generation's accent model, loaded once, on first use."""
@@ -203,6 +226,7 @@ class SearchEngine:
         suggest: bool = True,
         since: date | datetime | str | None = None,
         until: date | datetime | str | None = None,
+        as_typed: bool = False,
     ) -> SearchResults:
         """Ranked hits for a query typed as a user would type it.
 
@@ -214,6 +238,13 @@ class SearchEngine:
         datetimes) bound the publication time. With ``suggest`` the results
         carry an accented or corrected query when there is one, and a query
         that finds nothing is retried with it.
+
+        A query is read as readers type it (``reading.py``): words typed as
+        Telex/VNI keystrokes with the input method off are searched as the
+        Vietnamese they stand for (``searched`` says what was searched, and
+        a notice says so), and abbreviations find their full forms and the
+        other way round. ``as_typed`` searches the words literally: no
+        keystrokes read, no correction searched instead.
         """
         if sort not in SORTS:
             raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
@@ -226,27 +257,48 @@ class SearchEngine:
         if len(query) > self.max_query_chars:
             query = query[: self.max_query_chars]
             notices.append(f"Truy vấn quá dài: chỉ {self.max_query_chars} ký tự đầu được dùng.")
-        parsed = parse_query(query)
         generation = self._current()
+        searcher, scorer = generation.searcher()
+        model = generation.accent_model()
+        searched = None if as_typed else decode_keystrokes(query, scorer.word_frequency, scorer.folded_frequency)
+        if searched is not None:
+            searched = model.restore(searched) if model is not None else searched
+            notices.append(f"Đang hiển thị kết quả cho «{searched}».")
+        parsed = parse_query(searched or query)
         if parsed.is_empty:
             return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices, dates=dates)
         filters = [wq.Term(name, value) for name, value in (("kind", kind), ("source", source), ("category", category)) if value]
-        searcher, scorer = generation.searcher()
-        model = generation.accent_model()
-        plan = build_plan(parsed)
-        plan.words = query_words(
-            parsed.words, parsed.cased_words, scorer.is_word_pair, model.restore if model is not None else None)
+        table, learned = generation.abbreviations()
+        other_forms = alternatives(parsed.cased_words, table, learned)
+        plan = build_plan(parsed, other_forms)
+        plan.words = query_words(parsed.words, parsed.cased_words, scorer.is_word_pair,
+                                 model.restore if model is not None else None, other_forms,
+                                 model.capital_share if model is not None else None)
         docnums, scores, total, membership, undated = scorer.run(
             plan, page * per_page, filters, by_date=sort == "date", date_bounds=_column_bounds(dates))
-        suggestion = Suggester(searcher.reader(), model).suggest(query) if suggest else None
-        if total == 0 and suggestion and suggest:
-            # Nothing found as typed: show what the suggestion finds instead.
+        strict = total if membership is None else membership.strict_count
+        if searched is not None:
+            suggestion = searched
+        elif suggest:
+            suggestion = Suggester(searcher.reader(), model).suggest(query)
+            # A query that found articles holding all its words gets no
+            # suggestion (it is what the reader meant, or close enough),
+            # unless one of its words is one the articles hardly use (Trunp)
+            # or was typed with accents the articles never give it (Hà Nôi).
+            if strict and suggestion and not (_has_rare_word(parsed, scorer) or _reaccents(query, suggestion)):
+                suggestion = None
+        else:
+            suggestion = None
+        if suggestion and searched is None and not as_typed and not strict:
+            # Nothing holds every word as typed: search what the reader
+            # probably meant, if that finds articles holding all of it.
             fallback = self.search(suggestion, page, per_page, kind=kind, source=source, category=category,
-                                   sort=sort, suggest=False, since=since, until=until)
-            if fallback.total:
-                notices.append(f"Không có kết quả cho «{query}»; hiển thị kết quả cho «{suggestion}».")
+                                   sort=sort, suggest=False, since=since, until=until, as_typed=True)
+            if fallback.total and (not fallback.relaxed or not total):
+                notices.append(f"Không có bài nào chứa đủ các từ «{query}»; đang hiển thị kết quả cho «{suggestion}»."
+                               if total else f"Không có kết quả cho «{query}»; đang hiển thị kết quả cho «{suggestion}».")
                 return replace(fallback, query=query, took_ms=_ms(started), suggestion=suggestion,
-                               notices=notices + fallback.notices)
+                               searched=suggestion, notices=notices + fallback.notices)
         if membership is not None and membership.relaxed and total:
             notices.append(_relaxed_notice(membership, plan.words))
         start = (page - 1) * per_page
@@ -256,7 +308,8 @@ class SearchEngine:
             for docnum, score in zip(docnums[start:], scores[start:])
         ]
         return SearchResults(query, total, _ms(started), page, per_page, hits, suggestion, notices,
-                             undated=undated, dates=dates)
+                             undated=undated, dates=dates, searched=searched,
+                             relaxed=membership is not None and membership.relaxed)
 
     def _hit(self, stored: dict, score: float, marks: Marks) -> Hit:
         content = stored.get("content") or {}
@@ -356,6 +409,22 @@ def _relaxed_notice(membership: Membership, words: list[QueryWord]) -> str:
     else:
         first = "Không có bài nào chứa đủ các từ tìm kiếm"
     return f"{first}; đang hiển thị cả các bài chứa {held} trong {membership.informative} từ chính."
+
+
+def _has_rare_word(parsed: ParsedQuery, scorer: Scorer) -> bool:
+    """Whether a word of the query that could be a typo (``MIN_TYPO_LETTERS``
+    letters or more) is one the articles hardly use."""
+    threshold = correction_threshold(scorer.stats.live_count)
+    return any(
+        len(syllable) >= MIN_TYPO_LETTERS and scorer.folded_frequency(fold_term(syllable)) < threshold
+        for run in parsed.words for syllable in run)
+
+
+def _reaccents(typed: str, suggestion: str) -> bool:
+    """Whether ``suggestion`` changes a word the reader typed with accents."""
+    typed_words, suggested_words = _WORDS.findall(normalize_query(typed)), _WORDS.findall(suggestion)
+    return len(typed_words) != len(suggested_words) or any(
+        fold_term(a.lower()) != a.lower() and a.lower() != b.lower() for a, b in zip(typed_words, suggested_words))
 
 
 def _column_bounds(dates: DateRange | None) -> tuple[int | None, int | None] | None:

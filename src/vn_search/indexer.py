@@ -10,6 +10,13 @@ input and hands raw documents over; each worker normalises, segments
 files, not Whoosh's "compound" file: a reader of a compound file copies
 each part into memory, per searcher. See ``store.py`` for why a crash
 never breaks the index.
+
+Indexing also learns from the articles: the accent model
+(``accents.npz``) and the abbreviations they define
+(``abbreviations.json``). Workers save what they counted to part files
+in the build, the parent merges them at commit, and both files are
+published with the generation; an update adds to the previous
+generation's counts.
 """
 
 from __future__ import annotations
@@ -32,18 +39,29 @@ from whoosh.writing import SegmentWriter
 
 from vn_search import store
 from vn_search.codec import VnCodec
+from vn_search.analysis.abbreviation_mining import DefinitionCounts
 from vn_search.analysis.normalize import normalize_query, normalize_text
 from vn_search.analysis.segment import segment_terms
 from vn_search.analysis.terms import field_terms
-from vn_search.documents import InputProblem, NewsDocument
+from vn_search.documents import RELATED, InputProblem, NewsDocument
 from vn_search.errors import IndexVersionError
 from vn_search.restore import AccentModel
 from vn_search.schema import ANALYSIS_VERSION, build_schema, encode_postings
 from vn_search.segment_writer import BulkSegmentWriter
 
-__all__ = ["IndexReport", "build_index", "document_fields", "ACCENT_MODEL_FILE"]
+__all__ = [
+    "IndexReport",
+    "build_index",
+    "document_fields",
+    "load_learned_abbreviations",
+    "ACCENT_MODEL_FILE",
+    "ABBREVIATIONS_FILE",
+]
 
 ACCENT_MODEL_FILE = "accents.npz"  # the accent model, beside the Whoosh files
+# The abbreviation definitions the articles gave ("Ngân hàng Nhà nước
+# (NHNN)"), counted in documents: DefinitionCounts.to_json, beside the model.
+ABBREVIATIONS_FILE = "abbreviations.json"
 
 _PARALLEL_THRESHOLD = 200  # fewer documents than this are not worth the processes
 # Postings a worker holds before it writes a segment and starts another.
@@ -55,6 +73,9 @@ _PARALLEL_THRESHOLD = 200  # fewer documents than this are not worth the process
 _SEGMENT_MB = 384
 _ACCENT_PART = ".accents-part"  # a worker's accent counts, merged at commit
 _ACCENT_MB = 64  # accent counts a worker holds before it saves them to such a file
+# A worker's abbreviation definitions, merged at commit: JSON, never pickle.
+# A few thousand definitions at most, so one file per worker.
+_ABBREVIATION_PART = ".abbreviations-part"
 
 
 @dataclass
@@ -140,6 +161,47 @@ def _learn_accents(accents: AccentModel, doc: NewsDocument) -> None:
     accents.add_text("\n".join([doc.title, doc.kicker or "", doc.summary, *doc.paragraphs]), normalized=True)
 
 
+def _learn_abbreviations(abbreviations: DefinitionCounts, doc: NewsDocument) -> None:
+    """Count the abbreviations an article defines (``Ban quản lý dự án
+    (BQLDA)``), each once per article.
+
+    Related items are left out: they are the headline and teaser of another
+    article (counted itself when it is in the sources), and one is indexed
+    again whenever a newly added article lists it, so an update would count
+    its definitions over and over.
+    """
+    if doc.kind == RELATED:
+        return
+    parts = [doc.title, doc.kicker, doc.summary, *doc.paragraphs, *doc.captions]
+    abbreviations.add("\n".join(part for part in parts if part))
+
+
+def load_learned_abbreviations(generation: Path) -> DefinitionCounts | None:
+    """The abbreviation definitions a generation's articles gave, or None
+    for a generation built before vn-search learned them.
+
+    Raises ValueError naming the file when it is not what
+    :meth:`DefinitionCounts.to_json` wrote (as ``AccentModel.load`` does).
+    """
+    path = Path(generation) / ABBREVIATIONS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    return DefinitionCounts.from_json(text, source=str(path))
+
+
+def _save_abbreviations(abbreviations: DefinitionCounts, build: Path) -> None:
+    """Write the generation's abbreviation counts. The build's copy may be a
+    hard link to the previous generation's file: replace it, never write
+    through it."""
+    temp = build / (ABBREVIATIONS_FILE + ".tmp")
+    temp.write_text(abbreviations.to_json(), encoding="utf-8")
+    os.replace(temp, build / ABBREVIATIONS_FILE)
+
+
 def _keep_heap_small() -> None:
     """Have glibc hand large freed blocks straight back to the system.
 
@@ -176,8 +238,9 @@ class _AnalysingTask(SubWriterTask):
     ``segment_mb``. Whenever its accent counts pass ``_ACCENT_MB`` they go
     to a file in the index being built, and counting starts afresh: a
     worker's model of 29,000 articles held ~300 MB, as much as its
-    postings. It reports the segments and accent files it wrote (or the
-    error that stopped it) on the result queue.
+    postings. Its abbreviation definitions go to one JSON file at the end.
+    It reports the segments, accent files and abbreviation files it wrote
+    (or the error that stopped it) on the result queue.
     """
 
     segment_mb = _SEGMENT_MB
@@ -190,6 +253,7 @@ class _AnalysingTask(SubWriterTask):
             segments, accent_files = [], []
             self.writer = BulkSegmentWriter(ix, _lk=False, compound=False)
             self.accents = AccentModel()
+            self.abbreviations = DefinitionCounts()
             while True:
                 try:
                     job = self.jobqueue.get(timeout=1.0)
@@ -211,9 +275,10 @@ class _AnalysingTask(SubWriterTask):
             else:
                 self.writer._close_segment()
             accent_files.append(self._save_accents(len(accent_files)))
-            self.resultqueue.put((None, segments, accent_files))
+            abbreviation_files = [self._save_abbreviations()]
+            self.resultqueue.put((None, segments, accent_files, abbreviation_files))
         except BaseException:
-            self.resultqueue.put((traceback.format_exc(), [], []))
+            self.resultqueue.put((traceback.format_exc(), [], [], []))
             raise
 
     def _save_accents(self, number: int) -> str:
@@ -226,6 +291,14 @@ class _AnalysingTask(SubWriterTask):
         _release_memory()
         return name
 
+    def _save_abbreviations(self) -> str:
+        """Write the abbreviation definitions this worker counted to a JSON
+        file in the index being built."""
+        name = f"abbreviations-{os.getpid()}{_ABBREVIATION_PART}"
+        with self.storage.create_file(name) as out:
+            out.write(self.abbreviations.to_json().encode("utf-8"))
+        return name
+
     def _process_file(self, filename, doc_count):
         writer = self.writer
         tempstorage = writer.temp_storage()
@@ -235,6 +308,7 @@ class _AnalysingTask(SubWriterTask):
                 doc = args["_doc"]
                 writer.add_document(**document_fields(doc))
                 _learn_accents(self.accents, doc)
+                _learn_abbreviations(self.abbreviations, doc)
         tempstorage.delete_file(filename)
 
 
@@ -247,9 +321,10 @@ class _AnalysingWriter(MpWriter, BulkSegmentWriter):
     later commits, through :class:`BulkSegmentWriter`'s arrays.
     """
 
-    def __init__(self, ix, procs: int, accents: AccentModel, **kwargs) -> None:
+    def __init__(self, ix, procs: int, accents: AccentModel, abbreviations: DefinitionCounts, **kwargs) -> None:
         super().__init__(ix, procs=procs, multisegment=True, compound=False, codec=VnCodec(), **kwargs)
         self.accents = accents  # the workers' accent counts are merged into it
+        self.abbreviations = abbreviations  # and their abbreviation definitions
         # Start every worker now, before the first job is queued: queueing
         # starts a feeder thread, and forking a process that has threads can
         # deadlock (Python 3.12+ warns about it).
@@ -273,26 +348,33 @@ class _AnalysingWriter(MpWriter, BulkSegmentWriter):
         finalsegments = self._merge_segments(mergetype, optimize, merge)
         # Collect results before joining: a process does not exit until
         # what it queued has been read.
-        errors, accent_files = [], []
+        errors, accent_files, abbreviation_files = [], [], []
         for task in self.tasks:
             while True:
                 try:
-                    error, segments, files = self.resultqueue.get(timeout=1.0)
+                    error, segments, accent_parts, abbreviation_parts = self.resultqueue.get(timeout=1.0)
                     break
                 except queue.Empty:
                     if not any(t.is_alive() for t in self.tasks):
-                        error, segments, files = f"an indexing worker died (exit code {task.exitcode})", [], []
+                        error = f"an indexing worker died (exit code {task.exitcode})"
+                        segments, accent_parts, abbreviation_parts = [], [], []
                         break
             if error:
                 errors.append(error)
             finalsegments += segments
-            accent_files += files
+            accent_files += accent_parts
+            abbreviation_files += abbreviation_parts
         for task in self.tasks:
             task.join()
         # Merged once the workers are gone, so their memory and this never add up.
         for name in accent_files:
             with self.storage.open_file(name) as part:
                 self.accents.merge(pickle.load(part))
+            self.storage.delete_file(name)
+        for name in abbreviation_files:
+            with self.storage.open_file(name) as part:
+                text = part.read().decode("utf-8")
+            self.abbreviations.merge(DefinitionCounts.from_json(text, source=name))
             self.storage.delete_file(name)
         if errors:
             raise RuntimeError("indexing worker failed:\n" + errors[0])
@@ -369,12 +451,21 @@ def build_index(
             previous_model = None if fresh else current / ACCENT_MODEL_FILE
             if previous_model is not None and previous_model.exists():
                 accents = AccentModel.load(previous_model)
+            # An update adds the new articles' definitions to the previous
+            # generation's counts. Like the accent model's, they are never
+            # subtracted: an article indexed again (replaced by id) counts
+            # twice, a small bias towards definitions that are written again
+            # and again anyway. A generation from before abbreviations were
+            # learned has none to carry: the counts start from this update's.
+            abbreviations = (None if fresh else load_learned_abbreviations(current)) or DefinitionCounts()
             if parallel:
-                writer = _AnalysingWriter(ix, procs=workers, accents=accents, batchsize=50)
+                writer = _AnalysingWriter(
+                    ix, procs=workers, accents=accents, abbreviations=abbreviations, batchsize=50
+                )
             else:
                 writer = BulkSegmentWriter(ix, compound=False)
             try:
-                _write_documents(writer, documents, report, progress, fresh, parallel, accents)
+                _write_documents(writer, documents, report, progress, fresh, parallel, accents, abbreviations)
             except BaseException:
                 writer.cancel()
                 raise
@@ -385,6 +476,7 @@ def build_index(
             # model: unlink it so saving writes a new file, never the old one.
             (build / ACCENT_MODEL_FILE).unlink(missing_ok=True)
             accents.save(build / ACCENT_MODEL_FILE)
+            _save_abbreviations(abbreviations, build)
             store.write_meta(build, {"analysis_version": ANALYSIS_VERSION, "documents": report.documents_total})
             ix.close()
             store.publish(index_dir, build)
@@ -448,7 +540,14 @@ class _Documents:
 
 
 def _write_documents(
-    writer, documents: _Documents, report: IndexReport, progress, fresh: bool, parallel: bool, accents: AccentModel
+    writer,
+    documents: _Documents,
+    report: IndexReport,
+    progress,
+    fresh: bool,
+    parallel: bool,
+    accents: AccentModel,
+    abbreviations: DefinitionCounts,
 ) -> None:
     bar = _Progress(progress)
     # Replacing documents: one searcher over the existing segments for the
@@ -462,11 +561,12 @@ def _write_documents(
             docnum = existing.document_number(id=doc.id)
             if docnum is not None:
                 writer.delete_document(docnum)
-        if parallel:  # the worker analyses the raw document and learns its accents
+        if parallel:  # the worker analyses the raw document and learns from it
             writer.add_document(id=doc.id, _doc=doc)
         else:
             writer.add_document(**document_fields(doc))
             _learn_accents(accents, doc)
+            _learn_abbreviations(abbreviations, doc)
         bar.update()
 
     try:

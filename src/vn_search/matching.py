@@ -19,7 +19,7 @@ document is in the set when it holds every *informative* word:
   query), one more word may be missing, a step at a time, and the
   results say so.
 
-    >>> words = query_words([["hà", "nội"]], [["Hà", "Nội"]], lambda a, b: True, None)
+    >>> words = query_words([["hà", "nội"]], [["Hà", "Nội"]], lambda a, b, guessed: True, None)
     >>> [w.shown for w in words], words[0].readings[0]
     (['Hà Nội'], ((('hà', True), ('nội', True)),))
 
@@ -71,6 +71,7 @@ class QueryWord:
 
     shown: str
     readings: tuple[Reading, ...]
+    name: bool = False  # a name (a country, a person, an organisation), by how it is written
 
     @property
     def units(self) -> list[Unit]:
@@ -88,6 +89,8 @@ class Membership:
     relaxed: bool  # ``missing`` was raised because too few qualified
     strict_count: int  # documents holding every informative word
     as_syllables: bool = False  # no document held the words as words
+    rarest: np.ndarray | None = None  # documents holding the rarest deciding word (of two or more)
+    rarest_name: np.ndarray | None = None  # the same for the rarest deciding name
 
 
 _IY_SWAP = {"i": "y", "y": "i"}
@@ -108,10 +111,11 @@ def spelling_variants(syllable: str) -> list[str]:
     return [syllable[:-1] + unicodedata.normalize("NFC", _IY_SWAP[last[0]] + last[1:])]
 
 
-def _units(cased: list[str], lower: list[str], reading: str | None, is_word_pair: Callable[[str, str], bool]) -> list[list[int]]:
+def _units(cased: list[str], lower: list[str], reading: str | None, is_word_pair: Callable[..., bool]) -> list[list[int]]:
     """Index groups of a run's syllables that form words: pyvi's words
     over ``reading`` (the run with its accents restored, or as typed),
-    split wherever the corpus never has the pair inside a word."""
+    split wherever the corpus never has the pair inside a word (or, for
+    syllables typed without accents, too seldom)."""
     text = reading if reading is not None else " ".join(cased)
     sizes = [len(word.syllables) for word in segment(text) if any(c.isalnum() for c in word.text)]
     if sum(sizes) != len(lower):  # restoration changed the syllables: one word each
@@ -120,7 +124,8 @@ def _units(cased: list[str], lower: list[str], reading: str | None, is_word_pair
     for size in sizes:
         group = [start]
         for i in range(start + 1, start + size):
-            if is_word_pair(fold_term(lower[i - 1]), fold_term(lower[i])):
+            first, second = fold_term(lower[i - 1]), fold_term(lower[i])
+            if is_word_pair(first, second, guessed=first == lower[i - 1] and second == lower[i]):
                 group.append(i)
             else:
                 groups.append(group)
@@ -133,9 +138,10 @@ def _units(cased: list[str], lower: list[str], reading: str | None, is_word_pair
 def query_words(
     runs: list[list[str]],
     cased_runs: list[list[str]],
-    is_word_pair: Callable[[str, str], bool],
+    is_word_pair: Callable[..., bool],
     restore: Callable[[str], str] | None,
     alternatives: Sequence = (),
+    capital_share: Callable[[str], float] | None = None,
 ) -> list[QueryWord]:
     """The words of a query's runs of syllables (lowercase, and as typed).
 
@@ -145,8 +151,18 @@ def query_words(
     would restore (``hom`` in ``giá vàng hom nay``) is matched folded.
     ``alternatives`` (``reading.Alternative``: syllables ``start:end``,
     counted over all runs, with other ways to write them) turn the words
-    they cover into one word with those readings too.
+    they cover into one word with those readings too. A word typed
+    capitalised, or one the articles mostly capitalise (``capital_share``
+    of its syllables: ``campuchia``, ``syria``), is a ``name``.
     """
+
+    def is_name(syllables: list[str], first: bool) -> bool:
+        # The query's first word is capitalised as a sentence is: only how
+        # the articles write it says whether it is a name.
+        if not first and all(s[:1].isupper() for s in syllables):
+            return True
+        return capital_share is not None and all(capital_share(s.lower()) > 0.5 for s in syllables)
+
     accented_query = any(fold_term(s) != s for run in runs for s in run)
     words: list[QueryWord] = []
     spans: list[tuple[int, int]] = []  # each word's syllables, counted over all runs
@@ -164,7 +180,9 @@ def query_words(
             if len(unit) == 1:
                 syllable, is_exact = unit[0]
                 readings += [(((variant, is_exact),),) for variant in spelling_variants(syllable)]
-            words.append(QueryWord(" ".join(cased[i] for i in group), tuple(readings)))
+            words.append(QueryWord(" ".join(cased[i] for i in group), tuple(readings),
+                                   is_name([(restored.split() if restored else cased)[i] for i in group],
+                                           first=not words and group[0] == 0)))
             spans.append((offset + group[0], offset + group[-1] + 1))
         offset += len(run)
     for alternative in alternatives:
@@ -172,7 +190,8 @@ def query_words(
         if not covered or spans[covered[0]][0] != alternative.start or spans[covered[-1]][1] != alternative.end:
             continue  # the span cuts a word: not the same thing
         typed = tuple(unit for i in covered for unit in words[i].readings[0])
-        merged = QueryWord(" ".join(words[i].shown for i in covered), (typed, *alternative.readings))
+        merged = QueryWord(" ".join(words[i].shown for i in covered), (typed, *alternative.readings),
+                           all(words[i].name for i in covered))
         words[covered[0]:covered[-1] + 1] = [merged]
         spans[covered[0]:covered[-1] + 1] = [(alternative.start, alternative.end)]
     return words
@@ -197,6 +216,8 @@ def members(
     allowed: np.ndarray,
     min_results: int = MIN_RESULTS,
     phrases: bool = False,
+    can_decide: list[bool] | None = None,
+    names: list[bool] | None = None,
 ) -> Membership:
     """The result set over ``allowed`` documents (live, filtered): every
     informative word (``common`` marks the others); in a long query one
@@ -204,11 +225,17 @@ def members(
     Campuchia biểu tình``: protests elsewhere are not what was asked);
     more missing, a step at a time, while fewer than ``min_results``
     qualify (none, for a short query), up to half the words of a long
-    query. With quoted ``phrases`` (already required in ``allowed``)
+    query. ``rarest_name`` (of ``names``) is what a document admitted for
+    its score alone must hold (``Scorer.run``). With quoted ``phrases`` (already required in ``allowed``)
     every word may go: the phrase is the query's core. The set is only
-    widened (``relaxed``) when that adds documents."""
+    widened (``relaxed``) when that adds documents. ``can_decide`` marks
+    the words that may be the rarest: not a number or date (written many
+    ways: 10/2013, tháng 10 năm 2013) and not a word so rare it is
+    likely a typo (Triểu lãm)."""
     common = tuple(common)
-    deciding = [mask for mask, is_common in zip(word_masks, common) if not is_common] or word_masks
+    flags = list(zip(word_masks, can_decide or [True] * len(word_masks), names or [False] * len(word_masks)))
+    pairs = [flag for flag, is_common in zip(flags, common) if not is_common] or flags
+    deciding = [mask for mask, _, _ in pairs]
     if not deciding:
         return Membership(allowed.copy(), common, 0, 0, False, int(allowed.sum()))
     held = np.zeros(len(allowed), np.int16)
@@ -216,13 +243,21 @@ def members(
         held += mask
     held[~allowed] = -1
     count = len(deciding)
-    rarest = min(deciding, key=lambda mask: int(mask.sum()))
+    candidates = [mask for mask, ok, _ in pairs if ok]
+    rarest = min(candidates, key=lambda mask: int(mask.sum())) if candidates else np.ones(len(allowed), bool)
+    name_masks = [mask for mask, ok, name in pairs if ok and name]
+    rarest_name = min(name_masks, key=lambda mask: int(mask.sum())) if name_masks and len(deciding) > 1 else None
     strict = int((held >= count).sum())
     long_query = count >= LONG_QUERY
+    # What a member of a long query lacking words must still hold: its
+    # rarest word; with a quoted phrase, the phrase. (Keeping the rarest
+    # name in short queries too lost MDS labels whose articles spell the
+    # name otherwise: Moscow / Moskva.)
+    kept = rarest if long_query and not phrases else None
 
     def holding(missing: int) -> np.ndarray:
         in_set = held >= count - missing
-        return in_set & rarest if missing and long_query else in_set
+        return in_set & kept if missing and kept is not None else in_set
 
     missing = 1 if long_query else 0
     in_set = holding(missing)
@@ -239,4 +274,5 @@ def members(
     relaxed = int(widened.sum()) > first_size  # only a wider set is worth saying so
     if relaxed:
         in_set, missing = widened, widened_missing
-    return Membership(in_set, common, count, missing, relaxed, strict)
+    return Membership(in_set, common, count, missing, relaxed, strict,
+                      rarest=rarest if count > 1 and candidates else None, rarest_name=rarest_name)

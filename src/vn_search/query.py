@@ -43,6 +43,9 @@ FIELD_WEIGHTS = {"title": 5.0, "summary": 2.0, "body": 1.0}
 EXACT_WEIGHT = 0.5
 PAIR_WEIGHT = 1.0  # adjacent-syllable (bigram / word) match
 VARIANT_WEIGHT = 0.5  # another spelling of the typed syllable (sĩ for sỹ)
+# Another form of an abbreviation or full form (cảnh sát giao thông for
+# CSGT): found, but below the article that uses the reader's own wording.
+ALTERNATIVE_WEIGHT = 0.5
 MAX_TERMS = 32  # syllables per query that take part; the rest is ignored
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "＂": '"'})
@@ -201,17 +204,56 @@ def _pair_group(first: str, second: str, exact: bool) -> TermGroup:
     return TermGroup(terms, counts=False)
 
 
-def build_plan(parsed: ParsedQuery) -> ScoringPlan:
-    """What to score, require and exclude for a parsed query."""
+def _alternative_terms(readings) -> list[ScoringTerm]:
+    """Terms for other forms of a query word (``reading.Alternative``):
+    each form's folded syllables, or the bigrams of its words, weighing
+    ``ALTERNATIVE_WEIGHT`` together (a long form does not outweigh the
+    reader's own wording by having more words)."""
+    terms = []
+    for units in readings:
+        texts = []
+        for unit in units:
+            folded = [fold_term(syllable) for syllable, _ in unit]
+            texts += folded if len(folded) == 1 else [a + JOINER + b for a, b in zip(folded, folded[1:])]
+        for text in texts:
+            terms += _terms("_f", text, ALTERNATIVE_WEIGHT / len(texts))
+    return terms
+
+
+def build_plan(parsed: ParsedQuery, alternatives=()) -> ScoringPlan:
+    """What to score, require and exclude for a parsed query.
+
+    ``alternatives`` (``reading.Alternative``) add the other forms of the
+    syllables they cover to each of those syllables' groups, so an article
+    that writes ``CSGT`` for a query's ``cảnh sát giao thông`` holds every
+    word of it, at a lower weight."""
     plan = ScoringPlan()
     runs = parsed.words + parsed.phrases
     # A query typed with diacritics is typed as meant, its plain syllables
     # too (``y``, ``Moscow``, ``U22``): all of them match exactly as well.
     # Without any, every syllable may stand for any accented form.
     exact = any(_accented(s) for run in runs for s in run)
+    extra: dict[int, list[ScoringTerm]] = {}
+    within: dict[int, list[ScoringTerm]] = {}  # pairs inside a span, by their first syllable
+    for alternative in alternatives:
+        terms = _alternative_terms(alternative.readings)
+        for position in range(alternative.start, alternative.end):
+            extra.setdefault(position, []).extend(terms)
+            if position + 1 < alternative.end:
+                within.setdefault(position, []).extend(terms)
+    position = 0
     for run in runs:
-        plan.groups.extend(_syllable_group(s, exact) for s in run)
-        plan.groups.extend(_pair_group(a, b, exact) for a, b in zip(run, run[1:]))
+        for offset, s in enumerate(run):
+            group = _syllable_group(s, exact)
+            group.terms.extend(extra.get(position + offset, ()))
+            plan.groups.append(group)
+        for offset, (a, b) in enumerate(zip(run, run[1:])):
+            group = _pair_group(a, b, exact)
+            # An article that writes UBND holds the pairs of "ủy ban nhân
+            # dân" as much as its words.
+            group.terms.extend(within.get(position + offset, ()))
+            plan.groups.append(group)
+        position += len(run)
     plan.required = [[fold_term(s) for s in phrase] for phrase in parsed.phrases]
     plan.runs = [[fold_term(s) for s in run] for run in parsed.words + parsed.phrases]
     # An excluded word typed with accents excludes that spelling only; an

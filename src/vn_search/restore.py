@@ -626,6 +626,17 @@ class AccentModel:
         top = np.argsort(-counts, kind="stable")[:count]
         return [self._words[reserved + i] for i in top.tolist() if counts[i] > 0]
 
+    def capital_share(self, word: str) -> float:
+        """How often the corpus writes ``word`` (a lowercase syllable)
+        capitalised inside sentences (``Nam`` of Việt Nam, ``Trump``): a
+        suggestion spells proper nouns as the articles do."""
+        self._flush()
+        word_id = self._ids.get(word)
+        if word_id is None or word_id >= len(self._cased):
+            return 0.0
+        lower, capital = self._cased[word_id]
+        return float(capital) / max(1, int(lower) + int(capital))
+
     def _word_id(self, word: str) -> int:
         word_id = self._ids.get(word)
         if word_id is None:

@@ -46,7 +46,8 @@ class SearchResults:
     a publication date (a date sort puts them last). ``dates`` is the
     publication range asked for, if any. ``suggestion`` is an accented or
     corrected query the user probably meant ("Có phải bạn muốn tìm …"), or
-    None. ``notices`` are short messages for the user, e.g. that an
+    None. ``searched`` is the query that was searched instead of the one
+    typed (keystrokes read as Vietnamese: ``vieejt nam`` → ``việt nam``). ``notices`` are short messages for the user, e.g. that an
     over-long query was cut or that the set was widened.
     """
 
@@ -61,6 +62,8 @@ class SearchResults:
     undated: int = 0
     dates: DateRange | None = None
     total_is_estimate: bool = False
+    searched: str | None = None  # what was searched, when not the query as typed
+    relaxed: bool = False  # the set was widened beyond the articles holding every word
 
     @property
     def page_count(self) -> int:
@@ -77,6 +80,8 @@ class SearchResults:
             "page": self.page,
             "per_page": self.per_page,
             "suggestion": self.suggestion,
+            "searched": self.searched,
+            "relaxed": self.relaxed,
             "notices": list(self.notices),
             "hits": [hit.to_json() for hit in self.hits],
         }

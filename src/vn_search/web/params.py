@@ -90,6 +90,9 @@ class SearchArgs:
     # Why ``from``/``to`` were refused, for a page to show (never set by
     # the strict parse, which raises instead).
     date_problem: str | None = None
+    # Search the words literally: no keystrokes read, no correction searched
+    # instead (the "search what I typed" link).
+    as_typed: bool = False
 
     @property
     def has_filters(self) -> bool:
@@ -115,6 +118,7 @@ class SearchArgs:
             "sort": self.sort,
             "since": since,
             "until": until,
+            "as_typed": self.as_typed,
         }
 
     def url_args(self, **changes: Any) -> dict[str, Any]:
@@ -133,6 +137,7 @@ class SearchArgs:
             "from": args.since.isoformat() if args.since else None,
             "to": args.until.isoformat() if args.until else None,
             "sort": None if args.sort == "relevance" else args.sort,
+            "as_typed": 1 if args.as_typed else None,
             "per_page": None if args.per_page == DEFAULT_PER_PAGE else args.per_page,
             "page": None if args.page == 1 else args.page,
         }
@@ -227,7 +232,7 @@ def _date_bounds(args: Mapping[str, str], strict: bool) -> tuple[date | None, da
 
 
 def parse_search_args(args: Mapping[str, str], *, strict: bool) -> SearchArgs:
-    """Read ``q, page, per_page, kind, source, category, sort, from, to, within``.
+    """Read ``q, page, per_page, kind, source, category, sort, from, to, within, as_typed``.
 
     ``strict=False`` (HTML pages) clamps or drops bad values; ``strict=True``
     (the API) raises :class:`BadSearchArgument` for them. The query is only
@@ -260,4 +265,17 @@ def parse_search_args(args: Mapping[str, str], *, strict: bool) -> SearchArgs:
         until=until,
         within=within,
         date_problem=date_problem,
+        as_typed=_flag(args, "as_typed", strict),
     )
+
+
+def _flag(args: Mapping[str, str], name: str, strict: bool) -> bool:
+    """A yes/no parameter: ``1``/``true`` or ``0``/``false`` (absent: no)."""
+    raw = (args.get(name) or "").strip().lower()
+    if raw in ("", "0", "false"):
+        return False
+    if raw in ("1", "true"):
+        return True
+    if strict:
+        raise BadSearchArgument(name, f"{name} must be 1 or 0, not {raw[:20]!r}")
+    return False
