@@ -21,7 +21,7 @@ Two things readers do that the words of an article do not:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
@@ -32,8 +32,9 @@ from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.segment import segment_terms
 from vn_search.analysis.terms import fold_term
 from vn_search.matching import Unit
+from vn_search.query import ParsedQuery
 
-__all__ = ["Alternative", "alternatives", "decode_keystrokes", "form_units"]
+__all__ = ["Alternative", "alternatives", "decode_keystrokes", "form_units", "reworded"]
 
 # A literal word seen in fewer documents than this is not a word the
 # articles use; a keystroke reading must be seen in at least as many.
@@ -94,6 +95,7 @@ class Alternative:
     start: int
     end: int
     readings: tuple[tuple[Unit, ...], ...]
+    typed: str = "abbreviation"  # what the reader typed: "abbreviation", "expansion" or "alias"
 
 
 def alternatives(cased_runs: list[list[str]], table: AbbreviationTable, learned: Learned | None) -> list[Alternative]:
@@ -111,5 +113,25 @@ def alternatives(cased_runs: list[list[str]], table: AbbreviationTable, learned:
             units for units in map(form_units, forms)
             if units and tuple(s for unit in units for s, _ in unit) != typed))
         if readings:
-            found.append(Alternative(span.start, span.end, readings))
+            found.append(Alternative(span.start, span.end, readings, span.typed))
     return found
+
+
+def reworded(parsed: ParsedQuery, alternative: Alternative, reading: tuple[Unit, ...]) -> ParsedQuery:
+    """The query with the syllables of ``alternative`` written as
+    ``reading`` (``ở VN có`` → ``ở việt nam có``), to be scored as a query
+    of its own: its words then count in pairs and proximity as typed ones
+    do."""
+    flat = [(syllable, cased, run) for run, (words, cased_words) in enumerate(zip(parsed.words, parsed.cased_words))
+            for syllable, cased in zip(words, cased_words)]
+    if not 0 <= alternative.start < alternative.end <= len(flat):
+        return parsed
+    run = flat[alternative.start][2]
+    inserted = [(syllable, syllable, run) for unit in reading for syllable, _ in unit]
+    flat[alternative.start:alternative.end] = inserted
+    words: dict[int, list[str]] = {}
+    cased: dict[int, list[str]] = {}
+    for syllable, as_typed, number in flat:
+        words.setdefault(number, []).append(syllable)
+        cased.setdefault(number, []).append(as_typed)
+    return replace(parsed, words=[words[n] for n in sorted(words)], cased_words=[cased[n] for n in sorted(cased)])

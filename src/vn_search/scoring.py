@@ -414,18 +414,10 @@ class Scorer:
         return members([m if m is not None else np.zeros(0, bool) for m in masks], common, allowed,
                        phrases=phrases, can_decide=can_decide, names=[word.name for word in words])
 
-    def run(
-        self,
-        plan: ScoringPlan,
-        limit: int,
-        filters: list,
-        by_date: bool = False,
-        common_fraction: float = COMMON_FRACTION,
-        date_bounds: tuple[int | None, int | None] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, int, Membership | None, int]:
-        """Top ``limit`` document numbers with their scores, the size of the
-        result set, how it was decided, and how many of its documents have
-        no date. ``date_bounds`` are inclusive ``published`` column values."""
+    def ranking_scores(self, plan: ScoringPlan, common_fraction: float = COMMON_FRACTION) -> tuple[np.ndarray, bool]:
+        """Every document's score for a plan (BM25F times coordination and
+        proximity), and whether the plan has words that score (a plan of
+        phrases only has none)."""
         size = self.stats.size
         scores = np.zeros(size, np.float32)
         frequencies = {g.common_probe: self.document_frequency(g.common_probe.field, g.common_probe.text)
@@ -443,6 +435,40 @@ class Scorer:
             for group in common_groups:
                 in_common_fields = replace(group, terms=[t for t in group.terms if t.field in COMMON_FIELDS])
                 self._score_group(in_common_fields, scores, coverage, frequencies, within=matched)
+        scores *= coverage.factor() * self._proximity(plan.runs, common)
+        return scores, bool(groups)
+
+    def run(
+        self,
+        plan: ScoringPlan,
+        limit: int,
+        filters: list,
+        by_date: bool = False,
+        common_fraction: float = COMMON_FRACTION,
+        date_bounds: tuple[int | None, int | None] | None = None,
+        rewordings: list[tuple[ScoringPlan, float]] = (),
+    ) -> tuple[np.ndarray, np.ndarray, int, Membership | None, int]:
+        """Top ``limit`` document numbers with their scores, the size of the
+        result set, how it was decided, and how many of its documents have
+        no date. ``date_bounds`` are inclusive ``published`` column values.
+        ``rewordings`` are the query written another way (an abbreviation
+        spelled out), each with a weight: a document scores the best of the
+        query and its rewordings, these scaled so that their best match
+        ranks at ``weight`` of the query's own best. An article that writes
+        ``Việt Nam`` ranks for ``ở VN có`` as for ``ở Việt Nam có``, below
+        the articles that write ``VN``."""
+        scores, scoring = self.ranking_scores(plan, common_fraction)
+        best_as_typed = float(scores.max()) if len(scores) else 0.0
+        for reworded, weight in rewordings:
+            other, _ = self.ranking_scores(reworded, common_fraction)
+            best_other = float(other.max()) if len(other) else 0.0
+            if best_other <= 0:
+                continue
+            # The best match of a rewording ranks ``weight`` of the best
+            # match of the query as typed: a longer wording (four words for
+            # CSGT) scores higher by itself, not by being what was meant.
+            scale = weight * best_as_typed / best_other if best_as_typed > 0 else weight
+            np.maximum(scores, np.float32(min(scale, 1.0)) * other, out=scores)
         allowed = self.stats.live.copy()
         for phrase in plan.required:
             allowed &= self._phrase_mask(phrase)
@@ -454,9 +480,8 @@ class Scorer:
             allowed &= self._mask([query])
         if date_bounds is not None:
             allowed &= self._in_dates(*date_bounds)
-        if not groups and plan.required:  # only phrases: every phrase match counts
+        if not scoring and plan.required:  # only phrases: every phrase match counts
             scores[allowed] += 1.0
-        scores *= coverage.factor() * self._proximity(plan.runs, common)
         membership = None
         if plan.words:
             membership = self.membership(plan.words, allowed, common_fraction, phrases=bool(plan.required))
