@@ -35,7 +35,7 @@ from vn_search.dates import DateRange, date_range
 from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
 from vn_search.indexer import ACCENT_MODEL_FILE, IndexReport, build_index, load_learned_abbreviations
 from vn_search.analysis.abbreviations import AbbreviationTable, Learned, default_table
-from vn_search.matching import Membership, QueryWord, query_words
+from vn_search.matching import Membership, query_words
 from vn_search.reading import alternatives, decode_keystrokes, reworded
 from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.restore import AccentModel
@@ -312,7 +312,7 @@ class SearchEngine:
                 return replace(fallback, query=query, took_ms=_ms(started), suggestion=suggestion,
                                searched=suggestion, notices=notices + fallback.notices)
         if membership is not None and membership.relaxed and total:
-            notices.append(_relaxed_notice(membership, plan.words))
+            notices.append(_relaxed_notice(membership))
         start = (page - 1) * per_page
         marks = highlight_words(plan.words, parsed, membership)
         hits = [
@@ -411,7 +411,7 @@ class SearchEngine:
         self._generation = None
 
 
-def _relaxed_notice(membership: Membership, words: list[QueryWord]) -> str:
+def _relaxed_notice(membership: Membership) -> str:
     """What a reader is told when the set was widened (``matching.members``)."""
     if membership.as_syllables:
         return "Không có bài nào chứa các từ này đứng liền nhau; đang hiển thị các bài chứa từng âm tiết."

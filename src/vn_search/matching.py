@@ -19,7 +19,7 @@ document is in the set when it holds every *informative* word:
   query), one more word may be missing, a step at a time, and the
   results say so.
 
-    >>> words = query_words([["hà", "nội"]], [["Hà", "Nội"]], lambda a, b, guessed: True, None)
+    >>> words = query_words([["hà", "nội"]], [["Hà", "Nội"]], lambda a, b: True, None)
     >>> [w.shown for w in words], words[0].readings[0]
     (['Hà Nội'], ((('hà', True), ('nội', True)),))
 
@@ -111,11 +111,10 @@ def spelling_variants(syllable: str) -> list[str]:
     return [syllable[:-1] + unicodedata.normalize("NFC", _IY_SWAP[last[0]] + last[1:])]
 
 
-def _units(cased: list[str], lower: list[str], reading: str | None, is_word_pair: Callable[..., bool]) -> list[list[int]]:
+def _units(cased: list[str], lower: list[str], reading: str | None, is_word_pair: Callable[[str, str], bool]) -> list[list[int]]:
     """Index groups of a run's syllables that form words: pyvi's words
     over ``reading`` (the run with its accents restored, or as typed),
-    split wherever the corpus never has the pair inside a word (or, for
-    syllables typed without accents, too seldom)."""
+    split wherever the corpus never has the pair inside a word."""
     text = reading if reading is not None else " ".join(cased)
     sizes = [len(word.syllables) for word in segment(text) if any(c.isalnum() for c in word.text)]
     if sum(sizes) != len(lower):  # restoration changed the syllables: one word each
@@ -124,8 +123,7 @@ def _units(cased: list[str], lower: list[str], reading: str | None, is_word_pair
     for size in sizes:
         group = [start]
         for i in range(start + 1, start + size):
-            first, second = fold_term(lower[i - 1]), fold_term(lower[i])
-            if is_word_pair(first, second, guessed=first == lower[i - 1] and second == lower[i]):
+            if is_word_pair(fold_term(lower[i - 1]), fold_term(lower[i])):
                 group.append(i)
             else:
                 groups.append(group)
@@ -138,7 +136,7 @@ def _units(cased: list[str], lower: list[str], reading: str | None, is_word_pair
 def query_words(
     runs: list[list[str]],
     cased_runs: list[list[str]],
-    is_word_pair: Callable[..., bool],
+    is_word_pair: Callable[[str, str], bool],
     restore: Callable[[str], str] | None,
     alternatives: Sequence = (),
     capital_share: Callable[[str], float] | None = None,

@@ -76,9 +76,6 @@ NEAR_BEST = 0.5
 # bodies hold it inside a pyvi word; rarer pairs are pyvi over-merging a
 # query (``vietnam airlines hủy``).
 WORD_PAIR_DOCUMENTS = 3
-# See Scorer.is_word_pair. On corpus C, without it the 4-syllable known-item
-# queries typed without accents fell from MRR 0.775 to 0.754.
-WORD_COHESION = 0.1
 # A word in fewer documents than this (in a large index) is more likely a
 # typo than the word that decides what the query is about, unless it is a
 # name (Paektu).
@@ -333,22 +330,12 @@ class Scorer:
         """Documents whose headline or body holds a folded syllable."""
         return self.reader.doc_frequency("body_f", syllable) + self.reader.doc_frequency("title_f", syllable)
 
-    def is_word_pair(self, first: str, second: str, guessed: bool = False) -> bool:
+    def is_word_pair(self, first: str, second: str) -> bool:
         """Whether two folded syllables stand inside one pyvi word in some
-        article bodies (their bigram is kept there only inside words). A
-        pair whose accents were ``guessed`` (typed without them) must also
-        stand together in at least ``WORD_COHESION`` of the documents of the
-        rarer syllable: ``ha noi`` is *Hà Nội*, but ``phi bang`` is two of a
-        reader's remembered syllables more often than *phỉ báng*."""
+        article bodies (their bigram is kept there only inside words)."""
         # A small index has seen each word a few times at most.
         needed = min(WORD_PAIR_DOCUMENTS, 1 + self.stats.live_count // 10_000)
-        together = self.reader.doc_frequency("body_f", first + JOINER + second)
-        if together < needed:
-            return False
-        if not guessed:
-            return True
-        rarer = min(self.reader.doc_frequency("body_f", first), self.reader.doc_frequency("body_f", second))
-        return together >= WORD_COHESION * rarer
+        return self.reader.doc_frequency("body_f", first + JOINER + second) >= needed
 
     def _in_any_field(self, text: str, suffix: str) -> np.ndarray:
         """Documents holding a term in any text field (exact or ``_f``)."""
