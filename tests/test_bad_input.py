@@ -104,6 +104,7 @@ def corpus(tmp_path_factory) -> Path:
     folder.mkdir()
     rng = random.Random(7)
     (folder / "empty.txt").write_bytes(b"")
+    (folder / "empty.jsonl").write_bytes(b"")  # reported like the empty page
     (folder / "blank.txt").write_bytes(b"  \n\n \t\n")
     (folder / "binary.txt").write_bytes(bytes(rng.randrange(256) for _ in range(4096)))
     (folder / "broken.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00" + bytes(rng.randrange(256) for _ in range(512)))
@@ -165,6 +166,7 @@ def expected_problems(corpus: Path) -> dict[str, str]:
     news, page = corpus / "news.jsonl", corpus
     return {
         f"{page / 'empty.txt'}": "empty file",
+        f"{page / 'empty.jsonl'}": "empty file",
         f"{page / 'blank.txt'}": "empty file",
         f"{page / 'binary.txt'}": "binary file",
         f"{page / 'broken.jsonl.gz'}": "cannot read file",
@@ -217,6 +219,17 @@ def test_every_bad_input_is_reported_where_it_is(indexed, corpus):
     for place, fragment in expected.items():
         assert fragment in reported[place], reported[place]
     assert report["skipped"] == len(expected)
+
+
+def test_problem_messages_read_naturally(indexed, corpus):
+    reported = {where(problem): problem for problem in indexed[0]["problems"]}
+    # json's message ends in "at"; ours must not say "at at".
+    assert reported[f"{corpus / 'more.jsonl.gz'}:2"].endswith("invalid JSON (Unterminated string starting at column 18)")
+    assert not any(" at at " in problem for problem in reported.values())
+    # The CLI prints "skipped <problem>": the problem must not say it again.
+    assert reported[f"{corpus / 'news.jsonl'}:8"] == (
+        f"{corpus / 'news.jsonl'}:8: duplicate id 'tot-01' (first read at {corpus / 'news.jsonl'}:1)")
+    assert not any(problem.endswith("skipped") for problem in reported.values())
 
 
 def test_every_good_article_is_indexed_and_found_by_its_title(indexed):

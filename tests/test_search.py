@@ -278,3 +278,47 @@ def test_an_accented_word_is_judged_by_its_own_spelling_not_its_folded_form(tmp_
         "Đây là thỏa thuận lớn nhất trong năm, tốt nhất từ trước tới nay.",
     )
     assert engine.search("Nhật Hàn Quốc hiệp định").hits[0].id == "tin-01"
+
+
+# -- argument errors (#14) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "arguments, parameter",
+    [
+        ({"kind": "foo"}, "kind"),
+        ({"kind": ""}, "kind"),
+        ({"sort": "xyz"}, "sort"),
+        ({"page": 0}, "page"),
+        ({"page": -1}, "page"),
+        ({"page": 1.5}, "page"),
+        ({"page": "2"}, "page"),
+        ({"page": True}, "page"),
+        ({"per_page": 0}, "per_page"),
+        ({"per_page": 101}, "per_page"),
+        ({"per_page": None}, "per_page"),
+    ],
+)
+def test_bad_search_arguments_are_value_errors_naming_the_parameter(sample_engine, arguments, parameter):
+    with pytest.raises(ValueError, match=rf"^{parameter} must be"):
+        sample_engine.search("cán bộ", **arguments)
+
+
+def test_good_search_arguments_at_the_limits_are_accepted(sample_engine):
+    assert len(sample_engine.search("cán bộ", page=1, per_page=1).hits) == 1
+    assert sample_engine.search("cán bộ", per_page=sample_engine.max_per_page, kind="related").hits
+    assert sample_engine.search("cán bộ", kind=None, page=99).hits == []
+
+
+def test_headline_words_offered_follow_the_current_generation(tmp_path):
+    # What a page that found nothing offers, once per generation.
+    index = tmp_path / "index"
+    engine = SearchEngine(index)
+    engine.index([sample_path()], progress=False)
+    before = engine.headline_words()
+    assert before and engine.headline_words() == before
+    records = [{"id": f"bd-{n}", "title": f"Bóng đá Việt Nam thắng trận thứ {n}", "body": "Đội tuyển bóng đá thắng."}
+               for n in range(3)]
+    SearchEngine(index).index([write_jsonl(tmp_path / "more.jsonl", records)], progress=False)
+    after = engine.headline_words()
+    assert after[0] in ("bóng đá", "việt nam") and "bóng đá" not in before

@@ -18,7 +18,7 @@ from markupsafe import escape
 
 from vn_search import SearchEngine
 from vn_search.web import create_app, search_blueprint, serve
-from vn_search.web.display import vi_date
+from vn_search.web.display import shorten, vi_date, vi_seconds
 from vn_search.web.params import parse_search_args
 from vn_search.web.security import is_loopback_host
 from vn_search.web.server import UnsafeDebugServer
@@ -173,7 +173,7 @@ def test_unaccented_query_finds_accented_headline_with_marks(sample_client):
     # The engine may mark "luân chuyển" as one word or as two syllables.
     assert " ".join(re.findall("<mark>(.*?)</mark>", headline)) == "luân chuyển cán bộ"
     # Totals are exact now: no "Khoảng" ("about").
-    assert re.search(r'<p class="result-count" role="status">\s*1 kết quả \(0,\d\d giây\)', html)
+    assert re.search(r'<p class="result-count" role="status">\s*1 kết quả \((dưới 0,001|0,\d\d\d?) giây\)', html)
     assert "Khoảng" not in html
     assert f'value="{LUAN_CHUYEN}"' in html  # the query is echoed in the box
     assert "<title>luan chuyen can bo · Tìm tin</title>" in html
@@ -781,6 +781,78 @@ def test_missing_index_api_and_healthz(missing_client):
     assert response.status_code == 503 and response.get_json()["missing_index"] is True
     health = missing_client.get("/healthz")
     assert health.status_code == 503 and health.get_json()["ok"] is False
+
+
+def test_no_index_pages_and_api_never_show_the_servers_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("secret-server-folder") / "index"
+    client = create_app(folder, TESTING=True).test_client()
+    for path in ("/", "/search?q=can+bo", "/doc/abc", "/api/search?q=can+bo", "/healthz"):
+        response = client.get(path)
+        assert response.status_code == 503
+        body = text(response)
+        assert "secret-server-folder" not in body and str(folder) not in body, path
+    assert "vn-search index PATH... --index DIR" in text(client.get("/"))
+    assert "vn-search index" in client.get("/api/search?q=can+bo").get_json()["error"]
+
+
+# -- rough edges of the results page (#14) -----------------------------------
+
+
+def test_zero_results_offer_searches_drawn_from_this_corpus(client, news_index, engine):
+    html = text(client.get("/search", query_string={"q": "xyzzyqwv"}))
+    topics = SearchEngine(news_index).headline_words(5)
+    assert topics, "the news corpus has headline words to offer"
+    assert "luan chuyen can bo" not in html  # the sample page's query, whatever the corpus
+    offered = re.search(r'<li class="topics">(.*?)</li>', html, re.S).group(1)
+    assert re.findall(r">([^<>]+)</a>", offered) == topics
+    for topic in topics:
+        assert engine.search(topic).total > 0  # every offer finds something
+    # The "type without accents" tip shows one of them folded.
+    folded = re.search(r"Thử gõ không dấu, ví dụ <a[^>]*>([^<]+)</a>", html).group(1)
+    assert folded.isascii() and engine.search(folded).total > 0
+
+
+def test_zero_result_offers_follow_the_index_not_a_fixed_example(sample_client, sample_index, client, news_index):
+    sample_html = text(sample_client.get("/search", query_string={"q": "xyzzyqwv"}))
+    news_html = text(client.get("/search", query_string={"q": "xyzzyqwv"}))
+    offers = [re.search(r'<li class="topics">(.*?)</li>', html, re.S).group(1) for html in (sample_html, news_html)]
+    assert offers[0] != offers[1]
+    sample = SearchEngine(sample_index)
+    assert sample.headline_words() == sample.headline_words() != []
+
+
+@pytest.mark.parametrize("query", ["cán bộ luân chuyển " * 30, "x" * 500, "xyzzyqwv " * 60])
+def test_long_queries_are_shortened_in_headings_and_title(client, query):
+    html = text(client.get("/search", query_string={"q": query}))
+    headings = re.findall(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    assert headings and all(len(re.sub("<[^>]+>", "", h)) <= 120 for h in headings), headings
+    assert any("…" in h for h in headings)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert len(title) <= 100 and "…" in title
+    # The box still holds what was searched, to edit.
+    assert re.search(r'<input[^>]*name="q"[^>]*value="([^"]{300,})"', html)
+
+
+def test_shorten_cuts_at_a_word_and_leaves_short_text_alone():
+    assert shorten("cán bộ") == "cán bộ"
+    cut = shorten("cán bộ luân chuyển " * 30)
+    assert len(cut) <= 80 and cut.endswith("…") and cut[:-1] == cut[:-1].rstrip()
+    assert ("cán bộ luân chuyển " * 30).startswith(cut[:-1])
+    assert shorten("x" * 500) == "x" * 79 + "…"
+
+
+@pytest.mark.parametrize(
+    "milliseconds, shown",
+    [(0.0, "dưới 0,001"), (0.4, "dưới 0,001"), (4.2, "0,004"), (9.6, "0,010"), (48.0, "0,05"), (1234.0, "1,23")],
+)
+def test_search_time_is_never_shown_as_zero(milliseconds, shown):
+    assert vi_seconds(milliseconds) == shown
+
+
+def test_results_page_never_says_zero_seconds(sample_client):
+    html = text(sample_client.get("/search", query_string={"q": "luan chuyen can bo"}))
+    assert "(0,00 giây)" not in html and "(0,000 giây)" not in html
+    assert re.search(r"\((dưới 0,001|\d+,\d{2,3}) giây\)", html)
 
 
 # -- security -------------------------------------------------------------

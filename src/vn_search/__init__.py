@@ -6,21 +6,26 @@
     >>> engine.search("luan chuyen can bo").total     # doctest: +SKIP
 """
 
-from __future__ import annotations
-
-import warnings
-from pathlib import Path
+import warnings as _warnings
+from pathlib import Path as _Path
 
 # Whoosh 2.7 and pyvi 0.1.1 have invalid escape sequences that warn when
 # their modules are first compiled (SyntaxWarning on Python 3.12+).
-warnings.filterwarnings("ignore", category=SyntaxWarning, module=r"whoosh(\..*)?|pyvi(\..*)?")
-warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"whoosh(\..*)?|pyvi(\..*)?")
-warnings.filterwarnings("ignore", message="invalid escape sequence", category=SyntaxWarning)
-warnings.filterwarnings("ignore", message="invalid escape sequence", category=DeprecationWarning)
-warnings.filterwarnings("ignore", message='"is" with a literal', category=SyntaxWarning)
+_warnings.filterwarnings("ignore", category=SyntaxWarning, module=r"whoosh(\..*)?|pyvi(\..*)?")
+_warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"whoosh(\..*)?|pyvi(\..*)?")
+_warnings.filterwarnings("ignore", message="invalid escape sequence", category=SyntaxWarning)
+_warnings.filterwarnings("ignore", message="invalid escape sequence", category=DeprecationWarning)
+_warnings.filterwarnings("ignore", message='"is" with a literal', category=SyntaxWarning)
 
 from vn_search.engine import SearchEngine  # noqa: E402
-from vn_search.errors import IndexBusyError, IndexMissingError, IndexVersionError, VnSearchError  # noqa: E402
+from vn_search.errors import (  # noqa: E402
+    AddressInUseError,
+    IndexBusyError,
+    IndexMissingError,
+    IndexVersionError,
+    NothingToIndexError,
+    VnSearchError,
+)
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument  # noqa: E402
 
 __all__ = [
@@ -33,11 +38,13 @@ __all__ = [
     "IndexMissingError",
     "IndexVersionError",
     "IndexBusyError",
+    "NothingToIndexError",
+    "AddressInUseError",
     "sample_path",
 ]
 __version__ = "0.1.0"
 
 
-def sample_path() -> Path:
+def sample_path() -> _Path:
     """The bundled sample corpus (a crawled news page) shipped in the package."""
-    return Path(__file__).parent / "sample"
+    return _Path(__file__).parent / "sample"

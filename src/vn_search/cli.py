@@ -36,6 +36,11 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 article``, ``2 articles``: a count with its noun agreeing."""
+    return f"{number} {noun if number == 1 else noun + 's'}"
+
+
 def _dump(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -77,7 +82,10 @@ def index_command(sources, index_dir, rebuild, workers, as_json, progress) -> No
 
     \b
     A file that cannot be read is reported as path:line: reason and skipped;
-    the rest is indexed. An interrupted run leaves the previous index intact.
+    the rest is indexed. An input that does not exist makes the exit status 1
+    (after the rest is indexed), and so do inputs holding no articles at all
+    (then nothing is written). An interrupted run leaves the previous index
+    intact.
     \b
     Examples:
       vn-search index ../shared/seed/
@@ -99,12 +107,17 @@ def index_command(sources, index_dir, rebuild, workers, as_json, progress) -> No
     if as_json:
         _dump(report.to_json())
     else:
+        skipped = f"skipped {_count(len(report.problems), 'input')}; " if report.problems else ""
         click.echo(
-            f"Indexed {report.articles} articles and {report.related} related items "
+            f"Indexed {_count(report.articles, 'article')} and {_count(report.related, 'related item')} "
             f"in {report.seconds:.1f} s ({report.docs_per_second:.0f} docs/s); "
-            f"skipped {len(report.problems)} inputs; the index now holds {report.documents_total} documents.",
+            f"{skipped}the index now holds {_count(report.documents_total, 'document')}.",
             err=True,
         )
+    missing = [problem.path for problem in report.problems if problem.missing]
+    if missing:
+        # The rest is indexed, but a mistyped path must not pass unseen.
+        _fail(f"not found: {', '.join(missing)}")
 
 
 @main.command("search")
@@ -253,9 +266,12 @@ def serve_command(index_dir, host, port, workers, threads, debug) -> None:
     """
     from vn_search.web import serve
 
-    click.echo(f"Serving {index_dir} on http://{host}:{port}/  (Ctrl+C to stop)", err=True)
+    def listening(url: str) -> None:
+        click.echo(f"Serving {index_dir} on {url}  (Ctrl+C to stop)", err=True)
+
     try:
-        serve(index_dir, host=host, port=port, debug=debug, threads=threads, workers=workers)
+        serve(index_dir, host=host, port=port, debug=debug, threads=threads, workers=workers,
+              on_listening=listening)
     except VnSearchError as error:
         _fail(str(error))
     except ValueError as error:
@@ -272,8 +288,8 @@ def demo_command(index_dir, query, serve_after, port) -> None:
     engine = SearchEngine(index_dir)
     report = engine.index([sample_path()], rebuild=True)
     click.echo(
-        f"Indexed the bundled sample into {index_dir}: {report.articles} article, "
-        f"{report.related} related items.",
+        f"Indexed the bundled sample into {index_dir}: {_count(report.articles, 'article')}, "
+        f"{_count(report.related, 'related item')}.",
         err=True,
     )
     click.echo(f"\n$ vn-search search {query!r}")
@@ -281,8 +297,13 @@ def demo_command(index_dir, query, serve_after, port) -> None:
     if serve_after:
         from vn_search.web import serve
 
-        click.echo(f"\nServing on http://127.0.0.1:{port}/  (Ctrl+C to stop)", err=True)
-        serve(index_dir, host="127.0.0.1", port=port)
+        def listening(url: str) -> None:
+            click.echo(f"\nServing on {url}  (Ctrl+C to stop)", err=True)
+
+        try:
+            serve(index_dir, host="127.0.0.1", port=port, on_listening=listening)
+        except VnSearchError as error:
+            _fail(str(error))
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ from datetime import datetime
 
 from vn_search.analysis.normalize import normalize_query
 
-__all__ = ["NewsDocument", "InputProblem", "related_id"]
+__all__ = ["NewsDocument", "InputProblem", "related_id", "MISSING"]
 
 ARTICLE = "article"
 RELATED = "related"
+MISSING = "no such file or folder"  # the reason given for an input that is not there
 
 
 @dataclass
@@ -51,6 +52,7 @@ class InputProblem:
     path: str
     line: int | None
     reason: str
+    missing: bool = False  # the input itself is not there (a typo in a cron job)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

@@ -3,7 +3,14 @@ that tells a user what to do."""
 
 from __future__ import annotations
 
-__all__ = ["VnSearchError", "IndexMissingError", "IndexVersionError", "IndexBusyError"]
+__all__ = [
+    "VnSearchError",
+    "IndexMissingError",
+    "IndexVersionError",
+    "IndexBusyError",
+    "NothingToIndexError",
+    "AddressInUseError",
+]
 
 
 class VnSearchError(Exception):
@@ -15,7 +22,8 @@ class IndexMissingError(VnSearchError):
 
     def __init__(self, index_dir: str) -> None:
         super().__init__(
-            f"no index in {index_dir}: build one with `vn-search index PATH... --index {index_dir}`"
+            f"no index in the folder {index_dir!r}: build one with "
+            f"`vn-search index PATH... --index {index_dir}`"
         )
         self.index_dir = index_dir
 
@@ -35,3 +43,21 @@ class IndexBusyError(VnSearchError):
 
     def __init__(self, index_dir: str) -> None:
         super().__init__(f"another vn-search process is writing to {index_dir}; try again when it finishes")
+
+
+class NothingToIndexError(VnSearchError):
+    """The sources held no document: no index is created, and an existing
+    one is left exactly as it was."""
+
+    def __init__(self, index_dir: str, created: bool) -> None:
+        outcome = "no index was created" if created else f"the index in {index_dir} is unchanged"
+        super().__init__(f"nothing to index: the inputs held no articles; {outcome}")
+        self.index_dir = index_dir
+
+
+class AddressInUseError(VnSearchError):
+    """The server cannot listen on the address it was given."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+        self.host, self.port = host, port

@@ -44,7 +44,7 @@ from vn_search.analysis.normalize import normalize_query, normalize_text
 from vn_search.analysis.segment import segment_terms
 from vn_search.analysis.terms import field_terms
 from vn_search.documents import RELATED, InputProblem, NewsDocument
-from vn_search.errors import IndexVersionError
+from vn_search.errors import IndexVersionError, NothingToIndexError
 from vn_search.restore import AccentModel
 from vn_search.schema import ANALYSIS_VERSION, build_schema, encode_postings
 from vn_search.segment_writer import BulkSegmentWriter
@@ -425,13 +425,18 @@ def build_index(
     on_problem: Callable[[InputProblem], None] | None = None,
 ) -> IndexReport:
     """Add the documents of ``sources`` to the index (or rebuild it from
-    them), then publish the result as the new current generation."""
+    them), then publish the result as the new current generation.
+
+    Sources that hold no document at all raise :class:`NothingToIndexError`:
+    nothing is published, an existing index stays as it was, and a first
+    build leaves no folder or lock file behind."""
     # Imported here: sources pulls in nothing heavy, but keep start-up lean.
     from vn_search.sources import read_sources
 
     started = time.perf_counter()
     report = IndexReport(index_dir=str(index_dir), rebuilt=rebuild)
     workers = workers or os.cpu_count() or 1
+    folder_existed = index_dir.exists()
     with store.writer_lock(index_dir):
         current = store.current_generation(index_dir)
         if current is not None and not rebuild:
@@ -466,6 +471,8 @@ def build_index(
                 writer = BulkSegmentWriter(ix, compound=False)
             try:
                 _write_documents(writer, documents, report, progress, fresh, parallel, accents, abbreviations)
+                if not report.articles and not report.related:
+                    raise NothingToIndexError(str(index_dir), created=current is None)
             except BaseException:
                 writer.cancel()
                 raise
@@ -482,6 +489,8 @@ def build_index(
             store.publish(index_dir, build)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
+            if current is None:
+                store.discard_unbuilt_index(index_dir, remove_folder=not folder_existed)
             raise
     report.seconds = time.perf_counter() - started
     return report
@@ -512,7 +521,7 @@ class _Documents:
                 continue
             if item.id in self.seen:
                 path, line = _split_origin(item.origin)
-                self._problem(InputProblem(path, line, f"duplicate id {item.id!r} (first read at {self.seen[item.id]}); skipped"))
+                self._problem(InputProblem(path, line, f"duplicate id {item.id!r} (first read at {self.seen[item.id]})"))
                 continue
             self.seen[item.id] = item.origin
             for child in item.related:

@@ -49,25 +49,27 @@ RARE_ACCENTING = 0.01
 
 def decode_keystrokes(
     query: str, frequency: Callable[[str], int], folded_frequency: Callable[[str], int] | None = None,
+    known: int = KNOWN_DOCUMENTS,
 ) -> str | None:
     """``query`` with its keystroke-typed words read as Vietnamese, or
     None when there is nothing to read. ``frequency(word)`` is how many
     documents hold a word (as written, lowercase); ``folded_frequency``
     how many hold it in any accented form: a reading that is a rare way to
     accent a common syllable (``ninhf`` → *nình*, beside *ninh*) is a slip,
-    left to the corrector."""
+    left to the corrector. ``known``: documents that make a word one the
+    articles use (fewer in a small index)."""
     pieces, cursor, changed = [], 0, False
     for start, end, readings in decode_query(query):
         literal = query[start:end]
         literal_count = frequency(literal.lower())
         best = max(readings, key=lambda reading: frequency(reading.lower()))
         count = frequency(best.lower())
-        if count < KNOWN_DOCUMENTS:
+        if count < known:
             continue
         # A word the articles use stays, unless the reading is far more
         # common and the word is no syllable (ucs, noor: corpus noise);
         # a syllable as typed (boong, xoong) stays whenever it is known.
-        if literal_count >= KNOWN_DOCUMENTS and (is_syllable(literal) or count < PLAUSIBLE_RATIO * literal_count):
+        if literal_count >= known and (is_syllable(literal) or count < PLAUSIBLE_RATIO * literal_count):
             continue
         if folded_frequency is not None and count < RARE_ACCENTING * folded_frequency(fold_term(best.lower())):
             continue

@@ -38,6 +38,7 @@ __all__ = [
     "read_meta",
     "write_meta",
     "writer_lock",
+    "discard_unbuilt_index",
     "start_generation",
     "publish",
 ]
@@ -123,6 +124,18 @@ def _remove_leftovers(index_dir: Path) -> None:
             shutil.rmtree(child, ignore_errors=True)
         elif child.name.startswith(_CURRENT + ".") and child.is_symlink():
             child.unlink(missing_ok=True)
+
+
+def discard_unbuilt_index(index_dir: Path, remove_folder: bool) -> None:
+    """After a first build failed: leave no trace of it. Called with the
+    writer lock held, when there is no current generation; the lock file
+    goes, and the folder too when this build created it and it is empty."""
+    (index_dir / _LOCK).unlink(missing_ok=True)
+    if remove_folder:
+        try:
+            index_dir.rmdir()
+        except OSError:
+            pass  # something else lives there now: not ours to remove
 
 
 def start_generation(index_dir: Path, copy_from: Path | None) -> Path:

@@ -22,7 +22,7 @@ import string
 from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.terms import JOINER, fold_term
 
-__all__ = ["Suggester", "MIN_TYPO_LETTERS", "correction_threshold"]
+__all__ = ["Suggester", "MIN_TYPO_LETTERS", "correction_threshold", "keep_excluded"]
 
 MIN_TYPO_LETTERS = 5
 # Bounds that keep a pasted paragraph or a line of junk cheap: edits are
@@ -204,7 +204,7 @@ class Suggester:
         if self.accent_model is not None:
             corrected = self._unaccent_wrong_tones(corrected)
             restored = self._corpus_case(self.accent_model.restore(corrected), corrected)
-        restored = _keep_excluded(typed, restored)
+        restored = keep_excluded(typed, restored)
         if restored.lower() == typed.lower():
             return None
         return restored
@@ -256,7 +256,7 @@ class Suggester:
 _EXCLUDED = re.compile(r'(?:(?<=\s)|^)(?:-"[^"]*"?|-\S+|NOT\s+\S+)')
 
 
-def _keep_excluded(typed: str, suggested: str) -> str:
+def keep_excluded(typed: str, suggested: str) -> str:
     """``suggested`` with every excluded part put back as typed, when the
     two line up (same length: restoring accents keeps it)."""
     if len(typed) != len(suggested):

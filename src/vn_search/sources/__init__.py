@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from vn_search.documents import InputProblem, NewsDocument
+from vn_search.documents import MISSING, InputProblem, NewsDocument
 from vn_search.sources.decode import DecodeError, decode_text
 from vn_search.sources.jsonl import read_jsonl
 from vn_search.sources.pages import parse_page
@@ -32,15 +32,19 @@ def source_files(paths: Iterable[str | Path]) -> Iterator[Path | InputProblem]:
     for given in paths:
         path = Path(given)
         if path.is_dir():
+            found = False
             for child in sorted(path.rglob("*")):
                 if child.is_file() and not child.name.startswith(".") and (
                     _is_jsonl(child) or child.name.lower().endswith(_PAGE_SUFFIXES)
                 ):
+                    found = True
                     yield child
+            if not found:
+                yield InputProblem(str(path), None, "folder holds no .txt or .jsonl files")
         elif path.is_file():
             yield path
         else:
-            yield InputProblem(str(path), None, "no such file or folder")
+            yield InputProblem(str(path), None, MISSING, missing=True)
 
 
 def _read_page(path: Path) -> Iterator[NewsDocument | InputProblem]:

@@ -129,11 +129,13 @@ def read_jsonl(path: Path) -> Iterator[NewsDocument | InputProblem]:
     """Articles of a JSONL or JSONL.gz file, and problems as they come."""
     opener = gzip.open if path.name.endswith(".gz") else open
     number = 0
+    records = 0
     try:
         with opener(path, "rb") as stream:
             for number, raw in enumerate(stream, start=1):
                 if not raw.strip():
                     continue
+                records += 1
                 if len(raw) > MAX_RECORD_BYTES:
                     yield InputProblem(str(path), number, f"record too large ({len(raw) / 1e6:.1f} MB; limit {MAX_RECORD_BYTES / 1e6:.0f} MB)")
                     continue
@@ -153,7 +155,9 @@ def read_jsonl(path: Path) -> Iterator[NewsDocument | InputProblem]:
                 try:
                     record = json.loads(repaired if repaired is not None else line)
                 except json.JSONDecodeError as error:
-                    yield InputProblem(str(path), number, f"invalid JSON ({error.msg} at column {error.colno})")
+                    # json's "Unterminated string starting at" already ends in "at".
+                    reason = error.msg.removesuffix(" at")
+                    yield InputProblem(str(path), number, f"invalid JSON ({reason} at column {error.colno})")
                     continue
                 try:
                     yield parse_record(record, f"{path}:{number}")
@@ -161,3 +165,7 @@ def read_jsonl(path: Path) -> Iterator[NewsDocument | InputProblem]:
                     yield InputProblem(str(path), number, error.reason)
     except (OSError, EOFError, zlib.error) as error:
         yield InputProblem(str(path), number + 1 if number else None, f"cannot read file ({error})")
+        return
+    if not records:
+        # Reported like an empty page: a corpus that came out empty is news.
+        yield InputProblem(str(path), None, "empty file")

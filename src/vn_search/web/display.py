@@ -5,6 +5,10 @@ dates day first (``27/11/2024``).
 
     >>> vi_number(1234567), vi_seconds(48.0), vi_date("2024-11-27T08:30:00+07:00")
     ('1.234.567', '0,05', '27/11/2024')
+    >>> vi_seconds(4.2), vi_seconds(0.3)
+    ('0,004', 'dưới 0,001')
+    >>> shorten("Chủ tịch Hà Nội nói về loa phường", 20)
+    'Chủ tịch Hà Nội nói…'
     >>> from vn_search.dates import date_range
     >>> describe_range(date_range("2017-02-06", "2017-02-08"))
     'Từ 06/02/2017 đến 08/02/2017'
@@ -18,10 +22,11 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from vn_search.analysis.fold import fold_text
 from vn_search.dates import DateRange
 
 __all__ = ["register_filters", "vi_number", "vi_seconds", "vi_date", "vi_datetime",
-           "vi_moment", "describe_range", "web_url", "url_host", "highlighted"]
+           "vi_moment", "describe_range", "web_url", "url_host", "highlighted", "shorten"]
 
 
 def vi_number(value: int) -> str:
@@ -29,7 +34,27 @@ def vi_number(value: int) -> str:
 
 
 def vi_seconds(milliseconds: float) -> str:
-    return f"{max(float(milliseconds), 0.0) / 1000:.2f}".replace(".", ",")
+    """Seconds as a reader reads them; a fast search is not "0,00 giây"."""
+    milliseconds = max(float(milliseconds), 0.0)
+    if milliseconds < 1:
+        return "dưới 0,001"
+    digits = 3 if milliseconds < 10 else 2
+    return f"{milliseconds / 1000:.{digits}f}".replace(".", ",")
+
+
+QUERY_HEADING_CHARS = 80
+
+
+def shorten(text: str, limit: int = QUERY_HEADING_CHARS) -> str:
+    """``text`` cut to ``limit`` characters at a word, with "…": a pasted
+    paragraph must not become a screen-high heading (the box keeps it all)."""
+    text = " ".join(str(text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " " and " " in cut[limit // 2:]:  # not mid-word
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:-–") + "…"
 
 
 # Vietnam has kept UTC+7 without daylight saving since 1975, so a fixed
@@ -160,4 +185,6 @@ def register_filters(env) -> None:
         web_url=web_url,
         url_host=url_host,
         highlighted=highlighted,
+        shorten=shorten,
+        fold=fold_text,  # "hà nội" -> "ha noi", to show that accents are optional
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
+from typing import Callable
 
+from vn_search.errors import AddressInUseError
 from vn_search.web import prefork
 from vn_search.web.security import is_loopback_host
 
@@ -24,8 +27,13 @@ def serve(
     debug: bool = False,
     threads: int | None = None,
     workers: int | None = None,
+    on_listening: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the index at ``index_dir`` until interrupted.
+
+    The port is bound first: when it cannot be (another server has it),
+    :class:`AddressInUseError` is raised before anything is served, and
+    ``on_listening`` is called with the site's URL only once it is bound.
 
     Without ``debug`` the app runs under waitress, a production WSGI server
     with a pool of ``threads`` threads (the engine is thread-safe for
@@ -61,7 +69,13 @@ def serve(
         # background, at start and whenever a new generation is published.
         return create_app(engine=SearchEngine(index_dir, warm_megabytes=WARM_MEGABYTES))
 
+    listener = _bind(host, port)
+    url = _url(host, listener.getsockname()[1])
     if debug:
+        # Flask's server binds the port itself: ours only checked it is free.
+        listener.close()
+        if on_listening:
+            on_listening(url)
         # No reloader: it re-executes sys.argv, which breaks when serve() is
         # called from `python -c` or an embedding script.
         create_app(index_dir).run(host=host, port=port, debug=True, use_reloader=False)
@@ -71,13 +85,31 @@ def serve(
 
     workers = prefork.default_workers() if workers is None else workers
     threads = max(2, TOTAL_THREADS // workers) if threads is None else threads
-    if workers == 1 or not hasattr(os, "fork"):
-        waitress.serve(app(), host=host, port=port, threads=threads, ident="vn-search")
-        return
+    with listener:
+        if on_listening:
+            on_listening(url)
+        if workers == 1 or not hasattr(os, "fork"):
+            waitress.serve(app(), sockets=[listener], threads=threads, ident="vn-search")
+            return
 
-    def serve_on(listener: socket.socket) -> None:
-        # In the worker, after the fork: its own engine, files and threads.
-        waitress.serve(app(), sockets=[listener], threads=threads, ident="vn-search")
+        def serve_on(listener: socket.socket) -> None:
+            # In the worker, after the fork: its own engine, files and threads.
+            waitress.serve(app(), sockets=[listener], threads=threads, ident="vn-search")
 
-    with prefork.bind(host, port) as listener:
         prefork.run_workers(listener, workers, serve_on)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        return prefork.bind(host, port)
+    except OSError as error:  # EADDRINUSE, EACCES, an address not on this machine
+        # socket.create_server appends "(while attempting to bind …)" to strerror.
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        if error.errno == errno.EADDRINUSE:
+            reason += "; is another server running there? Choose another port"
+        raise AddressInUseError(host, port, reason) from None
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host.strip('[]')}]" if ":" in host else host
+    return f"http://{shown}:{port}/"

@@ -27,7 +27,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from vn_search.dates import RELATIVE_RANGES, DateRange
-from vn_search.errors import IndexMissingError, VnSearchError
+from vn_search.errors import IndexMissingError, IndexVersionError, VnSearchError
 from vn_search.web.display import describe_range, register_filters, vi_date, vi_moment
 from vn_search.web.params import WITHIN, BadSearchArgument, SearchArgs, parse_search_args
 from vn_search.web.security import add_security_headers
@@ -54,6 +54,7 @@ T_ERROR = "vn_search_error.html"
 T_NO_INDEX = "vn_search_no_index.html"
 
 KIND_LABELS = {"article": "Bài viết", "related": "Tin liên quan"}
+TOPICS_OFFERED = 5  # headline words a page that found nothing offers instead
 # The date filter's quick choices, "Mọi lúc" (no range) first.
 DATE_CHOICES = [(None, "Mọi lúc")] + [(name, RELATIVE_RANGES[name][0]) for name in WITHIN]
 _API_ENDPOINTS = {"api_search", "api_document", "healthz"}
@@ -158,6 +159,8 @@ class SearchViews:
             range_text=describe_range(results.dates, args.within),
             empty_range=None if results.total else _empty_range(
                 results.dates, args.within, newest, getattr(stats, "oldest_published", None)),
+            # Searches to offer when nothing was found, from this index's headlines.
+            topics=[] if results.total else self._topics(),
             **common,
         )
 
@@ -195,7 +198,7 @@ class SearchViews:
         try:
             stats = self.engine.stats()
         except VnSearchError as problem:
-            return _json_error(503, str(problem) or "index unavailable", ok=False)
+            return _json_error(503, _public_reason(problem), ok=False)
         return jsonify(
             ok=True,
             # Which server process answered: `serve` runs several.
@@ -209,13 +212,16 @@ class SearchViews:
     # -- errors ------------------------------------------------------------
 
     def index_unavailable(self, problem: VnSearchError) -> Response:
+        # The full message names the server's folders: the log has it,
+        # visitors get the same advice without them.
+        log.warning("search index unavailable: %s", problem)
         if _is_api_request():
             return _json_error(
-                503, str(problem) or "the search index is not available",
+                503, _public_reason(problem),
                 missing_index=isinstance(problem, IndexMissingError),
             )
         return self._render(
-            T_NO_INDEX, status=503, args=SearchArgs(), problem=problem,
+            T_NO_INDEX, status=503, args=SearchArgs(),
             missing_index=isinstance(problem, IndexMissingError),
         )
 
@@ -245,12 +251,24 @@ class SearchViews:
         wanted = dict.fromkeys(parent for hit in hits for parent in hit.parents)
         return {document.id: document for document in self._documents(list(wanted))}
 
+    def _topics(self) -> list[str]:
+        return self.engine.headline_words(TOPICS_OFFERED)
+
     def _facets(self) -> dict[str, list[tuple[str, int]]]:
         facets = self.engine.facets() or {}
         return {
             "sources": [tuple(pair) for pair in facets.get("sources") or []],
             "categories": [tuple(pair) for pair in facets.get("categories") or []],
         }
+
+
+def _public_reason(problem: VnSearchError) -> str:
+    """Why the index cannot be searched, without the server's paths."""
+    if isinstance(problem, IndexMissingError):
+        return "no search index has been built yet: build one with `vn-search index PATH... --index DIR`"
+    if isinstance(problem, IndexVersionError):
+        return "the search index was built by another version of vn-search: rebuild it with `vn-search index PATH... --rebuild`"
+    return "the search index is not available"
 
 
 def _empty_range(dates: DateRange | None, within: str | None, newest: str | None,
