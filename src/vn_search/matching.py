@@ -172,7 +172,13 @@ def query_words(
             restored = None
         restored_lower = restored.lower().split() if restored is not None else run
         exact = [fold_term(s) != s or (accented_query and restored_lower[i] == s) for i, s in enumerate(run)]
-        for group in _units(cased, run, restored, is_word_pair):
+        reading = restored if restored is not None else typed
+        if capital_share is not None and accented_query:
+            # pyvi joins proper nouns only when they are capitalised (Việt_Nam,
+            # not "việt nam"): show it the capitals the articles use.
+            reading = " ".join(w[:1].upper() + w[1:] if w.islower() and capital_share(w.lower()) > 0.5 else w
+                               for w in reading.split())
+        for group in _units(cased, run, reading, is_word_pair):
             unit = tuple((run[i], exact[i]) for i in group)
             readings = [(unit,)]
             if len(unit) == 1:
