@@ -156,10 +156,12 @@ def query_words(
 
     def is_name(syllables: list[str], first: bool) -> bool:
         # The query's first word is capitalised as a sentence is: only how
-        # the articles write it says whether it is a name.
+        # the articles write it says whether it is a name; and only for one
+        # syllable (campuchia), since a pair the articles capitalise (thanh
+        # of Thanh Hóa, Nguyễn Thanh) is as often two words of a headline.
         if not first and all(s[:1].isupper() for s in syllables):
             return True
-        return capital_share is not None and all(capital_share(s.lower()) > 0.5 for s in syllables)
+        return capital_share is not None and len(syllables) == 1 and capital_share(syllables[0].lower()) > 0.5
 
     accented_query = any(fold_term(s) != s for run in runs for s in run)
     words: list[QueryWord] = []
