@@ -157,3 +157,15 @@ def test_words_not_side_by_side_fall_back_to_syllables_and_say_so(engine):
     # A reader remembers a few syllables of a headline, not its words.
     results = engine.search("nạn thông Quảng Nam")
     assert "tngt-1" in ids(results)
+
+
+def test_an_article_opened_from_results_is_marked_as_the_results_page_marks_it(engine):
+    from vn_search.highlight import mark_text
+
+    marks = engine.marks_for("tai nan giao thong")
+    body = "Tại đây, một vụ tai nạn giao thông khiến hai người bị thương."
+    marked = mark_text(body, marks)
+    assert "<mark>tai nạn</mark> <mark>giao thông</mark>" in marked
+    assert "<mark>Tại</mark>" not in marked
+    # Keystrokes are read as on the results page.
+    assert "<mark>Hà Nội</mark>" in mark_text("Hà Nội mở thêm tuyến buýt", engine.marks_for("ha nooij"))

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh import query as wq
@@ -42,7 +42,7 @@ from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.restore import AccentModel
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
 from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS
-from vn_search.scoring import IndexStatistics, Scorer
+from vn_search.scoring import COMMON_FRACTION, IndexStatistics, Scorer
 from vn_search.suggest import MIN_TYPO_LETTERS, Suggester, correction_threshold, keep_excluded
 
 __all__ = ["SearchEngine"]
@@ -274,22 +274,15 @@ class SearchEngine:
         generation = self._current()
         searcher, scorer = generation.searcher()
         model = generation.accent_model()
-        known = min(KNOWN_DOCUMENTS, 1 + scorer.stats.live_count // 10_000)  # a small index has seen less
-        searched = None if as_typed else decode_keystrokes(query, scorer.word_frequency, scorer.folded_frequency, known)
-        if searched is not None and model is not None:
-            searched = keep_excluded(searched, model.restore(searched))  # -viet stays as typed
+        understood = self._read(generation, query, as_typed)
+        searched, parsed, other_forms = understood.searched, understood.parsed, understood.other_forms
         if searched is not None:
             notices.append(f"Đang hiển thị kết quả cho «{searched}».")
-        parsed = parse_query(searched or query)
         if parsed.is_empty:
             return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices, dates=dates)
         filters = [wq.Term(name, value) for name, value in (("kind", kind), ("source", source), ("category", category)) if value]
-        table, learned = generation.abbreviations()
-        other_forms = alternatives(parsed.cased_words, table, learned)
         plan = build_plan(parsed, other_forms)
-        plan.words = query_words(parsed.words, parsed.cased_words, scorer.is_word_pair,
-                                 model.restore if model is not None else None, other_forms,
-                                 model.capital_share if model is not None else None)
+        plan.words = understood.words
         rewordings = [(build_plan(reworded(parsed, alternative, reading)), REWORDING_WEIGHT[alternative.typed])
                       for alternative in other_forms for reading in alternative.readings[:2]][:MAX_REWORDINGS]
         docnums, scores, total, membership, undated = scorer.run(
@@ -321,7 +314,7 @@ class SearchEngine:
         if membership is not None and membership.relaxed and total:
             notices.append(_relaxed_notice(membership))
         start = (page - 1) * per_page
-        marks = highlight_words(plan.words, parsed, membership)
+        marks = highlight_words(plan.words, parsed, membership.common if membership is not None else ())
         hits = [
             self._hit(searcher.stored_fields(int(docnum)), float(score), marks)
             for docnum, score in zip(docnums[start:], scores[start:])
@@ -329,6 +322,35 @@ class SearchEngine:
         return SearchResults(query, total, _ms(started), page, per_page, hits, suggestion, notices,
                              undated=undated, dates=dates, searched=searched,
                              relaxed=membership is not None and membership.relaxed)
+
+    def _read(self, generation: _Generation, query: str, as_typed: bool) -> _Reading:
+        """How a query is understood (``reading.py``, ``matching.py``):
+        keystrokes read, words and the other forms of its abbreviations."""
+        _, scorer = generation.searcher()
+        model = generation.accent_model()
+        known = min(KNOWN_DOCUMENTS, 1 + scorer.stats.live_count // 10_000)  # a small index has seen less
+        searched = None if as_typed else decode_keystrokes(query, scorer.word_frequency, scorer.folded_frequency, known)
+        if searched is not None and model is not None:
+            searched = keep_excluded(searched, model.restore(searched))  # -viet stays as typed
+        parsed = parse_query(searched or query)
+        table, learned = generation.abbreviations()
+        other_forms = alternatives(parsed.cased_words, table, learned)
+        words = query_words(parsed.words, parsed.cased_words, scorer.is_word_pair,
+                            model.restore if model is not None else None, other_forms,
+                            model.capital_share if model is not None else None)
+        return _Reading(searched, parsed, other_forms, words)
+
+    def marks_for(self, query: str, *, as_typed: bool = False) -> Marks:
+        """What a results page for ``query`` marks, for marking an article
+        the reader opened from it: the query's words as the engine reads
+        them (keystrokes, abbreviations' other forms), one-syllable common
+        words left out."""
+        generation = self._current()
+        reading = self._read(generation, query or "", as_typed)
+        _, scorer = generation.searcher()
+        threshold = COMMON_FRACTION * scorer.stats.live_count
+        common = tuple(scorer.word_frequency_of(word) > threshold for word in reading.words)
+        return highlight_words(reading.words, reading.parsed, common)
 
     def _hit(self, stored: dict, score: float, marks: Marks) -> Hit:
         content = stored.get("content") or {}
@@ -436,6 +458,15 @@ class SearchEngine:
 
     def close(self) -> None:
         self._generation = None
+
+
+class _Reading(NamedTuple):
+    """A query as the engine understood it (``SearchEngine._read``)."""
+
+    searched: str | None  # what was searched, when keystrokes were read
+    parsed: ParsedQuery
+    other_forms: list
+    words: list
 
 
 def _relaxed_notice(membership: Membership) -> str:

@@ -66,14 +66,13 @@ class Marks:
         return False
 
 
-def highlight_words(words, parsed, membership) -> Marks:
+def highlight_words(words, parsed, common: tuple[bool, ...] = ()) -> Marks:
     """What to mark for a query (``matching.QueryWord`` list, the parsed
-    query, and its ``matching.Membership``): every reading of the words
-    that decide membership, and of the common ones those that are words of
-    several syllables (``hôm nay``: one-syllable ones like ``của`` would be
-    marked all over a snippet); quoted phrases, folded."""
+    query, and which words are too common to decide membership): every
+    reading of the words that decide, and of the common ones those that
+    are words of several syllables (``hôm nay``: one-syllable ones like
+    ``của`` would be marked all over a snippet); quoted phrases, folded."""
     entries = []
-    common = membership.common if membership is not None else ()
     only_common = all(common)
     for number, word in enumerate(words):
         for unit in word.units:

@@ -376,7 +376,7 @@ class Scorer:
             mask |= in_reading
         return mask
 
-    def _word_frequency(self, word: QueryWord) -> int:
+    def word_frequency_of(self, word: QueryWord) -> int:
         """How many documents' bodies hold the word as typed: cheap (one
         term lookup), and enough to tell a very common word."""
         unit = word.readings[0][0]
@@ -391,7 +391,7 @@ class Scorer:
         """The result set (``matching.members``) among ``allowed`` documents
         (which hold the query's ``phrases``, if it has any)."""
         threshold = common_fraction * self.stats.live_count
-        frequencies = [self._word_frequency(word) for word in words]
+        frequencies = [self.word_frequency_of(word) for word in words]
         common = [count > threshold for count in frequencies]
         masks = [self.word_mask(word) if not is_common or all(common) else None for word, is_common in zip(words, common)]
         rare = min(MIN_DECIDING_DOCUMENTS, 1 + self.stats.live_count // 5000)

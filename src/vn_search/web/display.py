@@ -12,6 +12,11 @@ dates day first (``27/11/2024``).
     >>> from vn_search.dates import date_range
     >>> describe_range(date_range("2017-02-06", "2017-02-08"))
     'Từ 06/02/2017 đến 08/02/2017'
+
+Categories arrive as the crawler's codes; readers see their labels:
+
+    >>> category_label("DoiNoi-DoiNgoai"), category_label("AmThuc"), category_label("Xã hội")
+    ('Đối nội - Đối ngoại', 'Am thuc', 'Xã hội')
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from vn_search.analysis.fold import fold_text
 from vn_search.dates import DateRange
 
 __all__ = ["register_filters", "vi_number", "vi_seconds", "vi_date", "vi_datetime",
-           "vi_moment", "describe_range", "web_url", "url_host", "highlighted", "shorten"]
+           "vi_moment", "describe_range", "web_url", "url_host", "highlighted", "shorten",
+           "category_label", "CATEGORY_LABELS"]
 
 
 def vi_number(value: int) -> str:
@@ -154,6 +160,69 @@ def web_url(url: str | None) -> str | None:
     return url
 
 
+# The codes the crawled sources use (vietnamese-mds-200 and the sites
+# crawlers read), by the label each site's own menu shows.
+CATEGORY_LABELS = {
+    "AmNhac": "Âm nhạc",
+    "AnNinh": "An ninh",
+    "BongDa": "Bóng đá",
+    "ChinhTri": "Chính trị",
+    "ChungKhoan": "Chứng khoán",
+    "CNTT": "Công nghệ thông tin",
+    "CongNghe": "Công nghệ",
+    "DaoTao": "Đào tạo",
+    "DoiNoi-DoiNgoai": "Đối nội - Đối ngoại",
+    "DoiSong": "Đời sống",
+    "DuLich": "Du lịch",
+    "GiaiTri": "Giải trí",
+    "GiaoDuc": "Giáo dục",
+    "HinhSu": "Hình sự",
+    "HocBong": "Học bổng",
+    "KhoaHoc": "Khoa học",
+    "KinhDoanh": "Kinh doanh",
+    "KinhTe": "Kinh tế",
+    "PhapLuat": "Pháp luật",
+    "QuanSu": "Quân sự",
+    "QuanVot": "Quần vợt",
+    "SachBaoVanTho": "Sách báo - Văn thơ",
+    "SanKhau": "Sân khấu",
+    "SucKhoe": "Sức khỏe",
+    "TaiChinh": "Tài chính",
+    "TheGioi": "Thế giới",
+    "TheThao": "Thể thao",
+    "ThietBi-PhanCung": "Thiết bị - Phần cứng",
+    "ThiTruong": "Thị trường",
+    "ThoiSu": "Thời sự",
+    "TuyenDung": "Tuyển dụng",
+    "VanHoa": "Văn hóa",
+    "XaHoi": "Xã hội",
+}
+# "DoiNoi" -> "Doi", "Noi"; a run of capitals ("CNTT") stays one word.
+_CODE_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[0-9]+")
+_CODE = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
+
+
+def category_label(category: str | None) -> str:
+    """How a reader sees a category: the label of a known code, an unknown
+    ASCII code split into words (``AmThuc`` → "Am thuc": without its
+    diacritics a guess would often be wrong, so none is made), and a name
+    already written for people ("Xã hội") unchanged."""
+    text = (category or "").strip()
+    if text in CATEGORY_LABELS:
+        return CATEGORY_LABELS[text]
+    if not _CODE.fullmatch(text) or not any(c.isupper() for c in text[1:]) and "-" not in text and "_" not in text:
+        return text
+    parts = [_CODE_WORD.findall(part) for part in re.split(r"[-_]", text)]
+    # "DoiNoi-DoiNgoai" joins two names, "the-gioi" is one name's slug.
+    joiner = " - " if any(len(words) > 1 for words in parts) else " "
+    names = [
+        " ".join(word if word.isupper() and len(word) > 1 else word.lower() for word in words)
+        for words in parts
+    ]
+    shown = joiner.join(name[:1].upper() + name[1:] if joiner != " " else name for name in names if name)
+    return shown[:1].upper() + shown[1:]
+
+
 _MARK_TAG = re.compile(r"(</?mark>)")
 
 
@@ -186,5 +255,6 @@ def register_filters(env) -> None:
         url_host=url_host,
         highlighted=highlighted,
         shorten=shorten,
+        category_label=category_label,
         fold=fold_text,  # "hà nội" -> "ha noi", to show that accents are optional
     )

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from flask import (
     Blueprint,
@@ -28,7 +30,23 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from vn_search.dates import RELATIVE_RANGES, DateRange
 from vn_search.errors import IndexMissingError, IndexVersionError, VnSearchError
-from vn_search.web.display import describe_range, register_filters, vi_date, vi_moment
+from vn_search.highlight import mark_text
+from vn_search.web.display import (
+    describe_range,
+    highlighted,
+    register_filters,
+    vi_date,
+    vi_moment,
+    web_url,
+)
+from vn_search.web.feeds import (
+    ATOM_TYPE,
+    OPENSEARCH_TYPE,
+    FeedEntry,
+    atom_feed,
+    opensearch_description,
+    snippet_text,
+)
 from vn_search.web.params import WITHIN, BadSearchArgument, SearchArgs, parse_search_args
 from vn_search.web.security import add_security_headers
 
@@ -57,7 +75,11 @@ KIND_LABELS = {"article": "Bài viết", "related": "Tin liên quan"}
 TOPICS_OFFERED = 5  # headline words a page that found nothing offers instead
 # The date filter's quick choices, "Mọi lúc" (no range) first.
 DATE_CHOICES = [(None, "Mọi lúc")] + [(name, RELATIVE_RANGES[name][0]) for name in WITHIN]
-_API_ENDPOINTS = {"api_search", "api_document", "healthz"}
+_API_ENDPOINTS = {"api_search", "api_document", "healthz", "feed"}
+FEED_ENTRIES = 20  # the newest articles a search's feed carries
+# A results page's query string travels to the article page in ``back``;
+# anything longer is not one of our links.
+MAX_BACK_CHARS = 2000
 
 ERROR_TEXT = {
     400: ("Yêu cầu không hợp lệ", "Địa chỉ bạn mở có tham số không hợp lệ."),
@@ -152,6 +174,9 @@ class SearchViews:
         return self._render(
             T_RESULTS,
             results=results,
+            # Each hit's link carries this search, for the article page's way back.
+            back=urlencode(args.url_args()),
+            feed_args=args.url_args(page=1, sort="relevance", per_page=10),
             # The engine may cut the query; the box shows what was searched.
             shown_query=results.query or args.query,
             parents=self._parent_documents(results.hits),
@@ -168,13 +193,66 @@ class SearchViews:
         document = self.engine.get(doc_id)
         if document is None:
             abort(404)
+        came_from = _search_from_back(request.args.get("back"))
+        marks = self.engine.marks_for(came_from.query) if came_from.query else None
         return self._render(
             T_DOCUMENT,
             doc=document,
-            args=SearchArgs(),
+            # The box keeps the search the reader came from.
+            args=came_from,
+            back=urlencode(came_from.url_args()) if came_from.query else None,
+            # The query's words marked, escaped like a results page's snippets.
+            marked=lambda text: highlighted(mark_text(text or "", marks)) if marks else text,
             related=self._documents(document.related_ids),
             parents=self._documents(document.parents),
         )
+
+    # -- XML for programs --------------------------------------------------
+
+    def feed(self) -> Response:
+        try:
+            args = parse_search_args(request.args, strict=True)
+        except BadSearchArgument as problem:
+            return _json_error(400, problem.message, param=problem.param)
+        if not args.query:
+            return _json_error(400, "q is required: the search query", param="q")
+        # A feed follows what is new: always the newest first, one page.
+        newest = replace(args, sort="date", page=1, per_page=FEED_ENTRIES)
+        results = self.engine.search(args.query, **newest.engine_kwargs())
+        shown = args.url_args(page=1, sort="relevance", per_page=10)
+        self_url = self._link("feed", _external=True, **shown)
+        entries = [
+            FeedEntry(
+                entry_id=self._link("document", doc_id=hit.id, _external=True),
+                title=hit.title,
+                link=self._link("document", doc_id=hit.id, _external=True),
+                original_url=web_url(hit.url),
+                published=hit.published,
+                summary=snippet_text(hit.snippet),
+                source=hit.source,
+                category=hit.category,
+            )
+            for hit in results.hits
+        ]
+        body = atom_feed(
+            title=f"Tìm tin: «{args.query}»",
+            subtitle="Các bài mới nhất khớp với tìm kiếm này",
+            feed_id=self_url,
+            self_url=self_url,
+            html_url=self._link("search", _external=True, **args.url_args(page=1, sort="date", per_page=10)),
+            entries=entries,
+        )
+        return Response(body, content_type=f"{ATOM_TYPE}; charset=utf-8")
+
+    def opensearch(self) -> Response:
+        # url_for would escape the braces; the template needs them literal.
+        body = opensearch_description(
+            short_name="Tìm tin",
+            description="Tìm kiếm toàn văn tin tức tiếng Việt",
+            html_template=self._link("search", _external=True) + "?q={searchTerms}",
+            atom_template=self._link("feed", _external=True) + "?q={searchTerms}",
+        )
+        return Response(body, content_type=f"{OPENSEARCH_TYPE}; charset=utf-8")
 
     # -- JSON --------------------------------------------------------------
 
@@ -262,6 +340,25 @@ class SearchViews:
         }
 
 
+def _search_from_back(back: str | None) -> SearchArgs:
+    """The search an article page was reached from: ``back`` holds that
+    results page's query string. It is only ever read as search
+    parameters and the way back is rebuilt with ``url_for``, so it cannot
+    point anywhere but our own /search."""
+    if not back or len(back) > MAX_BACK_CHARS:
+        return SearchArgs()
+    # The first value of each name, as Flask's request.args.get reads it.
+    values: dict[str, str] = {}
+    for name, value in parse_qsl(back, keep_blank_values=True):
+        values.setdefault(name, value)
+    args = parse_search_args(values, strict=False)
+    if args.date_problem:
+        return SearchArgs(query=args.query)
+    return args
+
+
+
+
 def _public_reason(problem: VnSearchError) -> str:
     """Why the index cannot be searched, without the server's paths."""
     if isinstance(problem, IndexMissingError):
@@ -321,7 +418,8 @@ def page_window(current: int, last: int, radius: int = 2) -> list[int | None]:
 
 
 def search_blueprint(engine, name: str = BLUEPRINT_NAME) -> Blueprint:
-    """A blueprint serving search pages, the JSON API and ``/healthz``.
+    """A blueprint serving search pages, the JSON API, a search's Atom feed
+    (``/feed``), the OpenSearch description (``/opensearch.xml``) and ``/healthz``.
 
     Register it under any prefix; links and static files follow::
 
@@ -343,6 +441,8 @@ def search_blueprint(engine, name: str = BLUEPRINT_NAME) -> Blueprint:
     blueprint.add_url_rule("/api/search", "api_search", views.api_search)
     blueprint.add_url_rule("/api/doc/<path:doc_id>", "api_document", views.api_document)
     blueprint.add_url_rule("/healthz", "healthz", views.healthz)
+    blueprint.add_url_rule("/feed", "feed", views.feed)
+    blueprint.add_url_rule("/opensearch.xml", "opensearch", views.opensearch)
 
     # A missing or outdated index is an operator's to-do, not a crash.
     blueprint.register_error_handler(VnSearchError, views.index_unavailable)
