@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-__all__ = ["VIETNAM", "DateRange", "date_range", "parse_day", "relative_range", "RELATIVE_RANGES", "to_vietnam"]
+__all__ = ["VIETNAM", "DateRange", "date_range", "parse_day", "relative_range", "RELATIVE_RANGES", "stored_moment",
+           "to_vietnam"]
 
 # Vietnam has kept UTC+7 without daylight saving since 1975, so a fixed
 # offset is exact for every date in a news archive.
@@ -44,6 +45,20 @@ def to_vietnam(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(VIETNAM)
+
+
+def stored_moment(iso: str | None) -> datetime | None:
+    """A time as the engine gives it (ISO 8601; naive means UTC) as an
+    aware UTC datetime, or None when missing or unreadable."""
+    if not iso:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
 
 
 def _utc(moment: datetime) -> datetime:

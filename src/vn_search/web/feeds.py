@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from html import unescape
 from xml.etree import ElementTree as ET
 
+from vn_search.dates import stored_moment
 from vn_search.web.display import category_label
 
 __all__ = ["FeedEntry", "atom_feed", "opensearch_description", "ATOM_TYPE", "OPENSEARCH_TYPE",
@@ -58,15 +59,8 @@ def snippet_text(snippet_html: str | None) -> str:
 
 def atom_time(iso: str | None) -> str | None:
     """An index time (ISO, naive meaning UTC) as Atom's RFC 3339, or None."""
-    if not iso:
-        return None
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = stored_moment(iso)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def _clean(text: str | None) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -28,7 +28,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from vn_search.dates import RELATIVE_RANGES, DateRange
+from vn_search.dates import RELATIVE_RANGES, DateRange, stored_moment
 from vn_search.errors import IndexMissingError, IndexVersionError, VnSearchError
 from vn_search.highlight import mark_text
 from vn_search.web.display import (
@@ -209,13 +209,21 @@ class SearchViews:
 
     # -- XML for programs --------------------------------------------------
 
-    def feed(self) -> Response:
+    def _api_args(self) -> SearchArgs | Response:
+        """The search parameters of a request for programs (the JSON API,
+        the feed), or the 400 answer naming the bad one."""
         try:
             args = parse_search_args(request.args, strict=True)
         except BadSearchArgument as problem:
             return _json_error(400, problem.message, param=problem.param)
         if not args.query:
             return _json_error(400, "q is required: the search query", param="q")
+        return args
+
+    def feed(self) -> Response:
+        args = self._api_args()
+        if isinstance(args, Response):
+            return args
         # A feed follows what is new: always the newest first, one page.
         newest = replace(args, sort="date", page=1, per_page=FEED_ENTRIES)
         results = self.engine.search(args.query, **newest.engine_kwargs())
@@ -257,12 +265,9 @@ class SearchViews:
     # -- JSON --------------------------------------------------------------
 
     def api_search(self) -> Response:
-        try:
-            args = parse_search_args(request.args, strict=True)
-        except BadSearchArgument as problem:
-            return _json_error(400, problem.message, param=problem.param)
-        if not args.query:
-            return _json_error(400, "q is required: the search query", param="q")
+        args = self._api_args()
+        if isinstance(args, Response):
+            return args
         results = self.engine.search(args.query, **args.engine_kwargs())
         return jsonify({**results.to_json(), "within": args.within})
 
@@ -388,15 +393,8 @@ def _empty_range(dates: DateRange | None, within: str | None, newest: str | None
 
 def _utc_moment(iso: str | None) -> datetime | None:
     """An ISO time from ``IndexStats`` as naive UTC, like ``DateRange``'s bounds."""
-    if not iso:
-        return None
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
+    moment = stored_moment(iso)
+    return moment.replace(tzinfo=None) if moment else None
 
 
 def page_window(current: int, last: int, radius: int = 2) -> list[int | None]:
