@@ -17,7 +17,11 @@ document is in the set when it holds every *informative* word:
   word, but the name or place that makes the query specific it has;
 - when fewer than ``MIN_RESULTS`` documents qualify (none, for a short
   query), one more word may be missing, a step at a time, and the
-  results say so.
+  results say so;
+- a document the ranking scores close to the best member joins it
+  (``scoring.NEAR_BEST``), if it holds the query's rarest name: a headline
+  may word the story otherwise, but a drone strike in Iraq is no answer to
+  one in Syria.
 
     >>> words = query_words([["hà", "nội"]], [["Hà", "Nội"]], lambda a, b: True, None)
     >>> [w.shown for w in words], words[0].readings[0]
@@ -44,11 +48,11 @@ from vn_search.analysis.terms import fold_term
 __all__ = ["QueryWord", "Membership", "query_words", "members", "as_syllables", "MIN_RESULTS", "LONG_QUERY"]
 
 # Relax a long query when fewer documents than this qualify: a reader
-# should see a few results when the corpus has near misses. Measured on
-# corpus C's MDS labels (ad-hoc simulation before building this, then
-# bench/relevance.py): with 5, junk@10 under date sort stays at 0.03 and
-# 0.81 of each story's articles are in the set; 10 raised junk@10 to 0.055
-# for no recall.
+# should see a few results when the corpus has near misses. Chosen on
+# corpus C's MDS labels with an ad-hoc simulation (5 kept junk@10 under
+# date sort at 0.036, 10 let it reach 0.07); bench/relevance.py now gives
+# junk@10 0.026 / 0.046 (accented / not) and 0.87 of each story's articles
+# in the set.
 MIN_RESULTS = 5
 # From this many informative words on, a document may miss one of them
 # (MDS labels, recall in set: 0.66 with strict matching).
@@ -149,9 +153,10 @@ def query_words(
     would restore (``hom`` in ``giá vàng hom nay``) is matched folded.
     ``alternatives`` (``reading.Alternative``: syllables ``start:end``,
     counted over all runs, with other ways to write them) turn the words
-    they cover into one word with those readings too. A word typed
-    capitalised, or one the articles mostly capitalise (``capital_share``
-    of its syllables: ``campuchia``, ``syria``), is a ``name``.
+    they cover into one word with those readings too. A word the reader
+    capitalised (not as the query's first word), or a one-syllable word
+    the articles mostly capitalise (``capital_share``: ``campuchia``,
+    ``syria``), is a ``name``.
     """
 
     def is_name(syllables: list[str], first: bool) -> bool:

@@ -4,15 +4,18 @@ Two things readers do that the words of an article do not:
 
 - they type with the input method off (``vieejt nam``, ``vie6t5 nam``):
   :func:`decode_keystrokes` reads such a word as the Vietnamese it stands
-  for (``analysis/keystrokes.py``) when the index does not know the word as
-  typed and does know the reading, so ``Trump``, ``bar`` or ``Lee`` (words
-  the articles use) are never touched;
+  for (``analysis/keystrokes.py``) when the index does not use the word as
+  typed (or far less than the reading: ``ucs`` for *Úc*) and does use the
+  reading, so ``Trump``, ``bar``, ``taxi`` or ``Lee`` (words the articles
+  use) are never touched;
 - they abbreviate where the article spells out, and the other way round
   (``CSGT`` ~ ``cảnh sát giao thông``, ``TPHCM`` ~ ``TP.HCM``):
   :func:`alternatives` finds those spans (``analysis/abbreviations.py``,
   with the definitions the index learned from its own articles) and gives
-  each other form as words the index can match (:func:`form_units`).
-  The query's own wording still ranks first (``query.ALTERNATIVE_WEIGHT``).
+  each other form as words the index can match (:func:`form_units`), and
+  the query written that way (:func:`reworded`) to be scored too. The
+  query's own wording still ranks first (``query.ALTERNATIVE_WEIGHT``,
+  ``engine.REWORDING_WEIGHT``).
 
     >>> known = {"việt": 900, "nam": 800}.get
     >>> decode_keystrokes("vieejt nam", lambda word: known(word.lower(), 0))
