@@ -20,6 +20,7 @@ run: $(STAMP)
 
 ## The whole test suite (the browser test runs where Chromium is installed).
 test: $(STAMP)
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/python -m pytest
 
 ## Relevance and speed benchmarks over ../shared/data (minutes, not seconds).

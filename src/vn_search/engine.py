@@ -1,7 +1,9 @@
 """The public face of vn-search: one object to index, search and read.
 
-    >>> engine = SearchEngine("index")
-    >>> engine.index(["news/"])                       # doctest: +SKIP
+    >>> import tempfile
+    >>> from vn_search import sample_path
+    >>> engine = SearchEngine(tempfile.mkdtemp())     # or "index", the default folder
+    >>> report = engine.index([sample_path()], progress=False)
     >>> engine.search("luan chuyen can bo").hits[0].title
     'Hiệu quả từ công tác luân chuyển cán bộ ở Bắc Hà'
 

@@ -11,6 +11,7 @@ Every text field is indexed twice (see ``schema.py``):
   Article bodies keep only the bigrams inside pyvi words: across words they
   are mostly one-off pairs, the bulk of the vocabulary.
 
+    >>> from vn_search.analysis.segment import segment_terms
     >>> exact, folded = field_terms(segment_terms("Luân chuyển cán bộ"))
     >>> sorted(exact)
     ['bộ', 'chuyển', 'cán', 'cán_bộ', 'luân', 'luân_chuyển']

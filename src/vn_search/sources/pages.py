@@ -2,7 +2,9 @@
 ``shared/seed``): navigation, the headline twice, lead, body, image
 placeholders, the related-items section, share labels.
 
-    >>> article = parse_page(open("bac-ha-luan-chuyen-can-bo.txt").read(), "bac-ha...")
+    >>> from vn_search import sample_path
+    >>> page = sample_path() / "bac-ha-luan-chuyen-can-bo.txt"
+    >>> article = parse_page(page.read_text(encoding="utf-8"), page)
     >>> article.title, len(article.related)
     ('Hiệu quả từ công tác luân chuyển cán bộ ở Bắc Hà', 5)
 """
