@@ -43,3 +43,14 @@ def test_readme_counts_the_browser_tests_right():
     assert "that one test" not in readme
     counts = {int(n) for n in re.findall(r"\b(\d+) browser tests\b|\bthose (\d+) tests\b", readme) for n in n if n}
     assert counts == {len(browser_tests)}
+
+
+def test_importing_leaves_the_host_processs_warning_filters_alone():
+    # An application that embeds vn_search keeps the warnings it asked for.
+    import subprocess
+    import sys
+
+    code = ("import warnings; warnings.simplefilter('error', SyntaxWarning); before = list(warnings.filters); "
+            "import vn_search; print(warnings.filters == before)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "True", result.stderr

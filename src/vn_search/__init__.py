@@ -9,24 +9,24 @@
 import warnings as _warnings
 from pathlib import Path as _Path
 
-# Whoosh 2.7 and pyvi 0.1.1 have invalid escape sequences that warn when
-# their modules are first compiled (SyntaxWarning on Python 3.12+).
-_warnings.filterwarnings("ignore", category=SyntaxWarning, module=r"whoosh(\..*)?|pyvi(\..*)?")
-_warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"whoosh(\..*)?|pyvi(\..*)?")
-_warnings.filterwarnings("ignore", message="invalid escape sequence", category=SyntaxWarning)
-_warnings.filterwarnings("ignore", message="invalid escape sequence", category=DeprecationWarning)
-_warnings.filterwarnings("ignore", message='"is" with a literal', category=SyntaxWarning)
-
-from vn_search.engine import SearchEngine  # noqa: E402
-from vn_search.errors import (  # noqa: E402
-    AddressInUseError,
-    IndexBusyError,
-    IndexMissingError,
-    IndexVersionError,
-    NothingToIndexError,
-    VnSearchError,
-)
-from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument  # noqa: E402
+# Whoosh 2.7 has invalid escape sequences and an `is` with a literal that
+# warn when its modules are first compiled (SyntaxWarning on Python 3.12+):
+# silenced while they load, and only then, so that the host application's
+# own warnings stay as it set them. (pyvi is loaded the same way, in
+# analysis/pyvi_fast.py.)
+with _warnings.catch_warnings():
+    _warnings.simplefilter("ignore", SyntaxWarning)
+    _warnings.simplefilter("ignore", DeprecationWarning)
+    from vn_search.engine import SearchEngine
+    from vn_search.errors import (
+        AddressInUseError,
+        IndexBusyError,
+        IndexMissingError,
+        IndexVersionError,
+        NothingToIndexError,
+        VnSearchError,
+    )
+from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
 
 __all__ = [
     "SearchEngine",
