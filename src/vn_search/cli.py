@@ -11,6 +11,7 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -31,7 +32,7 @@ _index_option = click.option(
 )
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"vn-search: {message}", err=True)
     sys.exit(code)
 

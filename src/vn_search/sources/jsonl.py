@@ -12,11 +12,12 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 from vn_search.analysis.normalize import normalize_query
+from vn_search.dates import VIETNAM
 from vn_search.documents import ARTICLE, RELATED, InputProblem, NewsDocument, related_id
 from vn_search.sources.decode import DecodeError, repair_mojibake
 
@@ -27,9 +28,6 @@ MAX_RECORD_BYTES = 2 * 1024 * 1024  # a news article is far smaller; bigger is j
 _DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d")
 
 
-# A date without a zone is Vietnamese local time: that is how the papers
-# print it, and 06:00 in Hà Nội must stay the same day.
-VIETNAM = timezone(timedelta(hours=7))
 
 
 def parse_date(value: object) -> datetime | None:
@@ -50,6 +48,8 @@ def parse_date(value: object) -> datetime | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
+        # A date without a zone is Vietnamese local time: that is how the
+        # papers print it, and 06:00 in Hà Nội must stay the same day.
         moment = moment.replace(tzinfo=VIETNAM)
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
 

@@ -22,13 +22,13 @@ Categories arrive as the crawler's codes; readers see their labels:
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
 from vn_search.analysis.fold import fold_text
-from vn_search.dates import DateRange
+from vn_search.dates import DateRange, to_vietnam
 
 __all__ = ["register_filters", "vi_number", "vi_seconds", "vi_date", "vi_datetime",
            "vi_moment", "describe_range", "web_url", "url_host", "highlighted", "shorten",
@@ -63,9 +63,6 @@ def shorten(text: str, limit: int = QUERY_HEADING_CHARS) -> str:
     return cut.rstrip(" ,.;:-–") + "…"
 
 
-# Vietnam has kept UTC+7 without daylight saving since 1975, so a fixed
-# offset is exact and needs no tz database on the server.
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 
 
 def _parse_date(value: str | date | None) -> date | None:
@@ -87,9 +84,7 @@ def _parse_date(value: str | date | None) -> date | None:
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(VIETNAM_TIME)
+    return to_vietnam(moment)
 
 
 def vi_date(value: str | date | None) -> str:

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from typing import Any, Mapping
 
 from vn_search.dates import RELATIVE_RANGES, parse_day, relative_range
+from vn_search.engine import KINDS, SORTS
 
 __all__ = [
     "BadSearchArgument",
@@ -40,8 +41,6 @@ __all__ = [
     "DEFAULT_PER_PAGE",
 ]
 
-KINDS = ("article", "related")
-SORTS = ("relevance", "date")
 # The quick date choices ("24 giờ qua", "Tuần qua", …), by their URL names.
 WITHIN = tuple(RELATIVE_RANGES)
 DEFAULT_PER_PAGE = 10
