@@ -38,13 +38,13 @@ from vn_search.dates import DateRange, date_range
 from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
 from vn_search.indexer import ACCENT_MODEL_FILE, IndexReport, build_index, load_learned_abbreviations
 from vn_search.analysis.abbreviations import AbbreviationTable, Learned, default_table
-from vn_search.matching import Membership, query_words
+from vn_search.matching import Membership, documents_needed, query_words
 from vn_search.reading import KNOWN_DOCUMENTS, alternatives, decode_keystrokes, reworded
 from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.restore import AccentModel
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
 from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS
-from vn_search.scoring import COMMON_FRACTION, IndexStatistics, Scorer
+from vn_search.scoring import IndexStatistics, Scorer
 from vn_search.suggest import MIN_TYPO_LETTERS, Suggester, correction_threshold, keep_excluded
 
 __all__ = ["SearchEngine"]
@@ -330,7 +330,7 @@ class SearchEngine:
         keystrokes read, words and the other forms of its abbreviations."""
         _, scorer = generation.searcher()
         model = generation.accent_model()
-        known = min(KNOWN_DOCUMENTS, 1 + scorer.stats.live_count // 10_000)  # a small index has seen less
+        known = documents_needed(KNOWN_DOCUMENTS, scorer.stats.live_count, 10_000)
         searched = None if as_typed else decode_keystrokes(query, scorer.word_frequency, scorer.folded_frequency, known)
         if searched is not None and model is not None:
             searched = keep_excluded(searched, model.restore(searched))  # -viet stays as typed
@@ -350,9 +350,8 @@ class SearchEngine:
         generation = self._current()
         reading = self._read(generation, query or "", as_typed)
         _, scorer = generation.searcher()
-        threshold = COMMON_FRACTION * scorer.stats.live_count
-        common = tuple(scorer.word_frequency_of(word) > threshold for word in reading.words)
-        return highlight_words(reading.words, reading.parsed, common)
+        _, common = scorer.common_words(reading.words)
+        return highlight_words(reading.words, reading.parsed, tuple(common))
 
     def _hit(self, stored: dict, score: float, marks: Marks) -> Hit:
         content = stored.get("content") or {}

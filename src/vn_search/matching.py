@@ -45,7 +45,8 @@ import numpy as np
 from vn_search.analysis.segment import segment
 from vn_search.analysis.terms import fold_term
 
-__all__ = ["QueryWord", "Membership", "query_words", "members", "as_syllables", "MIN_RESULTS", "LONG_QUERY"]
+__all__ = ["QueryWord", "Membership", "query_words", "members", "as_syllables", "documents_needed", "MIN_RESULTS",
+           "LONG_QUERY"]
 
 # Relax a long query when fewer documents than this qualify: a reader
 # should see a few results when the corpus has near misses. Chosen on
@@ -95,6 +96,13 @@ class Membership:
     as_syllables: bool = False  # no document held the words as words
     rarest: np.ndarray | None = None  # documents holding the rarest deciding word (of two or more)
     rarest_name: np.ndarray | None = None  # the same for the rarest deciding name
+
+
+def documents_needed(at_most: int, documents: int, per: int) -> int:
+    """How many documents make a word one the articles use: ``at_most``,
+    but one more per ``per`` documents of the index below that, since a
+    small index has seen each word a few times at most."""
+    return min(at_most, 1 + documents // per)
 
 
 _IY_SWAP = {"i": "y", "y": "i"}

@@ -33,7 +33,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from vn_search.analysis.terms import JOINER, fold_term
-from vn_search.matching import Membership, QueryWord, Unit, as_syllables, members
+from vn_search.matching import Membership, QueryWord, Unit, as_syllables, documents_needed, members
 from vn_search.phrases import Occurrences, occurrences, phrase_documents
 from vn_search.postings import Postings, joined, leaf_postings
 from vn_search.proximity import PROXIMITY_WEIGHTS, closeness
@@ -333,8 +333,7 @@ class Scorer:
     def is_word_pair(self, first: str, second: str) -> bool:
         """Whether two folded syllables stand inside one pyvi word in some
         article bodies (their bigram is kept there only inside words)."""
-        # A small index has seen each word a few times at most.
-        needed = min(WORD_PAIR_DOCUMENTS, 1 + self.stats.live_count // 10_000)
+        needed = documents_needed(WORD_PAIR_DOCUMENTS, self.stats.live_count, 10_000)
         return self.reader.doc_frequency("body_f", first + JOINER + second) >= needed
 
     def _in_any_field(self, text: str, suffix: str) -> np.ndarray:
@@ -385,16 +384,24 @@ class Scorer:
         syllable, exact = unit[0]
         return self.document_frequency("body" if exact else "body_f", syllable if exact else fold_term(syllable))
 
+    def common_words(
+        self, words: list[QueryWord], common_fraction: float = COMMON_FRACTION
+    ) -> tuple[list[int], list[bool]]:
+        """Each query word's document count (``word_frequency_of``), and
+        whether it is too common to decide membership (in more than
+        ``common_fraction`` of the documents)."""
+        threshold = common_fraction * self.stats.live_count
+        frequencies = [self.word_frequency_of(word) for word in words]
+        return frequencies, [count > threshold for count in frequencies]
+
     def membership(
         self, words: list[QueryWord], allowed: np.ndarray, common_fraction: float = COMMON_FRACTION, phrases: bool = False,
     ) -> Membership:
         """The result set (``matching.members``) among ``allowed`` documents
         (which hold the query's ``phrases``, if it has any)."""
-        threshold = common_fraction * self.stats.live_count
-        frequencies = [self.word_frequency_of(word) for word in words]
-        common = [count > threshold for count in frequencies]
+        frequencies, common = self.common_words(words, common_fraction)
         masks = [self.word_mask(word) if not is_common or all(common) else None for word, is_common in zip(words, common)]
-        rare = min(MIN_DECIDING_DOCUMENTS, 1 + self.stats.live_count // 5000)
+        rare = documents_needed(MIN_DECIDING_DOCUMENTS, self.stats.live_count, 5000)
         held = [int(mask.sum()) if mask is not None else count for mask, count in zip(masks, frequencies)]
         can_decide = [(count >= rare or word.name) and not any(c.isdigit() for c in word.shown)
                       for word, count in zip(words, held)]

@@ -21,6 +21,7 @@ import string
 
 from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.terms import JOINER, fold_term
+from vn_search.matching import documents_needed
 
 __all__ = ["Suggester", "MIN_TYPO_LETTERS", "correction_threshold", "keep_excluded"]
 
@@ -66,7 +67,7 @@ MIN_CORRECTION_DOCUMENTS = 10
 def correction_threshold(documents: int) -> int:
     """How many documents make a word known enough to correct towards (and
     a word seen in fewer worth correcting), in an index of ``documents``."""
-    return min(MIN_CORRECTION_DOCUMENTS, 1 + documents // 5000)
+    return documents_needed(MIN_CORRECTION_DOCUMENTS, documents, 5000)
 # After a capitalised word it forms a pyvi word with, a word capitalised
 # this often in the articles is the rest of a name (Quảng Ninh; ninh alone
 # is mostly "an ninh").
