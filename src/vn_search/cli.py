@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from vn_search import SearchEngine, sample_path
-from vn_search.dates import parse_day, to_vietnam
+from vn_search.dates import parse_day, stored_moment, to_vietnam
 from vn_search.errors import IndexBusyError, VnSearchError
 
 DEFAULT_INDEX = "index"
@@ -185,10 +185,8 @@ def _vietnam_day(published: str | None) -> str | None:
     time (an article of 00:10 on 7 February is stored as 6 February UTC)."""
     if not published:
         return None
-    try:
-        return to_vietnam(datetime.fromisoformat(published)).date().isoformat()
-    except ValueError:
-        return published[:10]
+    moment = stored_moment(published)
+    return to_vietnam(moment).date().isoformat() if moment else published[:10]
 
 
 def _print_results(results, sort: str = "relevance") -> None:

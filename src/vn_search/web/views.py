@@ -149,7 +149,7 @@ class SearchViews:
     def home(self) -> Response:
         stats = self.engine.stats()
         return self._render(
-            T_HOME, stats=stats, newest=getattr(stats, "newest_published", None), args=SearchArgs(),
+            T_HOME, stats=stats, newest=stats.newest_published, args=SearchArgs(),
         )
 
     def search(self) -> Response:
@@ -159,7 +159,7 @@ class SearchViews:
         stats = self.engine.stats()
         # Shown on every results page, so that an archive that ends years
         # ago does not look broken when "Tuần qua" finds nothing.
-        newest = getattr(stats, "newest_published", None)
+        newest = stats.newest_published
         common = dict(args=args, facets=self._facets(), date_choices=DATE_CHOICES, newest=newest)
         if args.date_problem:
             # The date fields keep what was sent, so it can be corrected.
@@ -183,7 +183,7 @@ class SearchViews:
             pages=page_window(results.page, results.page_count),
             range_text=describe_range(results.dates, args.within),
             empty_range=None if results.total else _empty_range(
-                results.dates, args.within, newest, getattr(stats, "oldest_published", None)),
+                results.dates, args.within, newest, stats.oldest_published),
             # Searches to offer when nothing was found, from this index's headlines.
             topics=[] if results.total else self._topics(),
             **common,
