@@ -25,7 +25,7 @@ test: $(STAMP)
 
 ## Relevance and speed benchmarks over ../shared/data (minutes, not seconds).
 bench: $(STAMP)
-	$(BIN)/python bench/relevance.py
+	$(BIN)/python -m bench.relevance
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info index/current index/gen-* index/.build-*

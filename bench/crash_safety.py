@@ -40,8 +40,8 @@ After every kill:
 Usage (repository root, project venv; uses ``/work/shared/data`` vietnews
 articles, generated ones without it)::
 
-    .venv/bin/python bench/crash_safety.py [--runs 20] [--docs 3000] [--seed 13]
-                                           [--only rebuild|incremental]
+    .venv/bin/python -m bench.crash_safety [--runs 20] [--docs 3000] [--seed 13]
+                                            [--only rebuild|incremental]
 
 Prints one row per experiment and writes ``bench/results/crash_safety.json``
 (every run: moment, phase seen in the folder, outcome).
@@ -50,7 +50,6 @@ Prints one row per experiment and writes ``bench/results/crash_safety.json``
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -63,13 +62,11 @@ from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "bench" / "work" / "crash-safety"
-RESULTS = ROOT / "bench" / "results"
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.common import RESULTS_DIR, WORK_DIR, print_table, vn_search_command, write_results
+from bench.datagen import news_articles
+from bench.datasets import VIETNEWS_TEST_DOCS, iter_jsonl, sample_title_words, unaccent, write_jsonl
 
-from common import VIETNEWS_TEST_DOCS, iter_jsonl, sample_title_words, unaccent  # noqa: E402
-
+WORK = WORK_DIR / "crash-safety"
 PHASES = ["startup", "analysis", "commit", "after-commit", "publish", "after-swap", "finished"]
 FIELDS = ("id", "title", "summary", "body", "captions")
 
@@ -79,22 +76,11 @@ FIELDS = ("id", "title", "summary", "body", "captions")
 
 def load_articles(count: int, skip: int) -> list[dict]:
     """``count`` vietnews test articles after the first ``skip``; generated
-    ones (tests/test_crash_safety.py) when the data set is absent."""
+    ones (``bench.datagen``) when the data set is absent."""
     if VIETNEWS_TEST_DOCS.exists():
         records = islice(iter_jsonl(VIETNEWS_TEST_DOCS), skip, skip + count)
         return [{key: record[key] for key in FIELDS if key in record} for record in records]
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_crash_safety import news_articles
-
     return news_articles(count, seed=skip + 1, prefix=f"gen{skip}")
-
-
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as stream:
-        for record in records:
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return path
 
 
 def queries_for(records: list[dict], rng: random.Random, count: int) -> list[str]:
@@ -113,13 +99,9 @@ def queries_for(records: list[dict], rng: random.Random, count: int) -> list[str
 # -- running and killing the CLI -------------------------------------------------
 
 
-def cli(*args) -> list[str]:
-    return [sys.executable, "-m", "vn_search", *map(str, args)]
-
-
 def run_to_end(*args) -> float:
     started = time.perf_counter()
-    done = subprocess.run(cli(*args), capture_output=True, text=True)
+    done = subprocess.run(vn_search_command(*args), capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"vn-search {' '.join(map(str, args))} failed:\n{done.stderr}")
     return time.perf_counter() - started
@@ -170,7 +152,7 @@ class Kill:
 
 def run_and_kill(args: list, index: Path, plan: Kill, before: Before) -> tuple[float, str]:
     """Run the CLI and SIGKILL its process group as planned; (seconds, phase)."""
-    process = subprocess.Popen(cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    process = subprocess.Popen(vn_search_command(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     started = time.perf_counter()
     target = PHASES.index(plan.event) if plan.event else None
@@ -409,21 +391,13 @@ def incremental_experiment(docs: int, runs: int, rng: random.Random) -> Experime
     return result
 
 
-def print_table(rows: list[dict]) -> None:
-    columns = list(rows[0])
-    widths = {c: max(len(c), *(len(str(row[c])) for row in rows)) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    for row in rows:
-        print("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="killed runs per experiment")
     parser.add_argument("--docs", type=int, default=3000, help="articles per rebuild (an update adds half as many)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--only", choices=["rebuild", "incremental"])
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     rng = random.Random(options.seed)
     experiments = []
     if options.only in (None, "rebuild"):
@@ -436,18 +410,15 @@ def main() -> None:
     for e in experiments:
         print(f"{e.name}: {e.documents} articles, an undisturbed run takes {e.measured_seconds:.1f} s"
               + (f"; final run: {e.final_note}" if e.final_note else ""))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "crash_safety.json"
-    out.write_text(json.dumps({
+    write_results({
         "corpus": "vietnews test" if VIETNEWS_TEST_DOCS.exists() else "generated",
         "seed": options.seed, "cpus": os.cpu_count(),
         "summary": rows,
         "experiments": [asdict(e) for e in experiments],
-    }, ensure_ascii=False, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
-    if any(row["corrupt"] or row["lost"] or row["duplicated"] or row["final run"] != "ok" for row in rows):
-        sys.exit(1)
+    }, RESULTS_DIR / "crash_safety.json")
+    damaged = any(row["corrupt"] or row["lost"] or row["duplicated"] or row["final run"] != "ok" for row in rows)
+    return 1 if damaged else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -13,11 +13,12 @@
 
 Usable alone for a quick look::
 
-    .venv/bin/python bench/fts5_baseline.py "Giá vàng hôm nay"
+    .venv/bin/python -m bench.fts5_baseline "Giá vàng hôm nay"
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sqlite3
 import sys
@@ -26,8 +27,8 @@ import unicodedata
 from pathlib import Path
 from typing import Iterable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import TOP_K, WORD, document_text, iter_jsonl  # noqa: E402
+from bench.common import WORK_DIR
+from bench.datasets import CORPUS_QUICK, TOP_K, WORD, document_text, iter_jsonl
 
 _D_FOLD = str.maketrans({"đ": "d", "Đ": "d"})
 
@@ -118,13 +119,19 @@ class Fts5Baseline:
         self.db_path.unlink(missing_ok=True)
 
 
-if __name__ == "__main__":
-    from common import CORPUS_QUICK
-
-    work = Path(__file__).resolve().parent / "work"
-    work.mkdir(parents=True, exist_ok=True)
-    baseline = Fts5Baseline(work / "fts5-quick.sqlite")
+def main(argv: list[str] | None = None) -> int:
+    """Build the peer on the quick corpus and show the top 5 ids of each query."""
+    parser = argparse.ArgumentParser(description="The SQLite FTS5 peer alone, on the quick corpus (1,628 articles).")
+    parser.add_argument("queries", nargs="*", default=["Giá vàng", "gia vang", "Đường", "duong"])
+    queries = parser.parse_args(argv).queries
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    baseline = Fts5Baseline(WORK_DIR / "fts5-quick.sqlite")
     print(baseline.build(CORPUS_QUICK))
-    for text in sys.argv[1:] or ["Giá vàng", "gia vang", "Đường", "duong"]:
+    for text in queries:
         print(repr(text), "→", fts5_match(text), baseline.search(text)[:5])
     baseline.remove()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,11 +4,11 @@ One command builds an index through the public API
 (``SearchEngine(dir).index(paths, rebuild=True, workers=N)``), adds to it,
 rebuilds it at a larger size, and prints one table::
 
-    .venv/bin/python bench/indexing.py                          # corpus C (58,443 articles)
-    .venv/bin/python bench/indexing.py --corpus 20k             # first 20,000 vietnews-test records
-    .venv/bin/python bench/indexing.py --corpus 5k --skip-scale # smoke test, a few minutes
-    .venv/bin/python bench/indexing.py --workers 2              # analysis processes (default 2)
-    .venv/bin/python bench/indexing.py --print-table            # the table of the last run's JSON
+    .venv/bin/python -m bench.indexing                          # corpus C (58,443 articles)
+    .venv/bin/python -m bench.indexing --corpus 20k             # first 20,000 vietnews-test records
+    .venv/bin/python -m bench.indexing --corpus 5k --skip-scale # smoke test, a few minutes
+    .venv/bin/python -m bench.indexing --workers 2              # analysis processes (default 2)
+    .venv/bin/python -m bench.indexing --print-table            # the table of the last run's JSON
 
 What it measures (each measurement runs in its own subprocess, so that the
 memory figures are that process tree's own):
@@ -65,7 +65,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import traceback
 import unicodedata
@@ -73,14 +72,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-sys.path.insert(0, str(BENCH_DIR))
+from bench.common import RESULTS_DIR, ROOT, WORK_DIR, format_table, load_average, percentile
+from bench.datasets import CORPUS_C, CORPUS_C_SIZE, DATA_DIR, SEED, document_text, sample_title_words
+from bench.memory import TreeMemory, status_kb
 
-from common import CORPUS_C, CORPUS_C_SIZE, DATA_DIR, SEED, document_text, percentile, sample_title_words  # noqa: E402
-
-WORK_DIR = BENCH_DIR / "work" / "indexing"
-RESULTS_PATH = BENCH_DIR / "results" / "indexing.json"
+WORK = WORK_DIR / "indexing"
+RESULTS_PATH = RESULTS_DIR / "indexing.json"
 
 VIETNEWS = DATA_DIR / "vietnews"
 VIETNEWS_TEST = VIETNEWS / "test.jsonl.gz"
@@ -104,7 +101,6 @@ NEW_DOCS = 1_000
 PROBES = 20  # new titles searched after the add
 QUERIES = 100
 TIMED_PASSES = 2
-SAMPLE_INTERVAL_S = 0.2
 
 
 # --- corpora -----------------------------------------------------------------
@@ -196,120 +192,17 @@ def make_queries(titles: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(doc_id, sample_title_words(unicodedata.normalize("NFC", title), word_rng)) for doc_id, title in drawn]
 
 
-# --- memory of a process tree -------------------------------------------------------
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stream:
-                stat = stream.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    return children
-
-
-def process_tree(root: int) -> list[int]:
-    children = _children_map()
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-def status_kb(pid: int | str, keys=("VmRSS", "VmHWM")) -> dict[str, int]:
-    """Memory lines of /proc/<pid>/status, in kB (empty when the process is gone)."""
-    values = {}
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as stream:
-            for line in stream:
-                name, _, rest = line.partition(":")
-                if name in keys:
-                    values[name] = int(rest.split()[0])
-    except OSError:
-        pass
-    return values
-
-
-def pss_kb(pid: int) -> int:
-    """Proportional set size: shared pages split between their users."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as stream:
-            for line in stream:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-class TreeMemory(threading.Thread):
-    """Samples a process and its descendants every 0.2 s: the peak of the
-    summed VmRSS (the figure the goal is checked against; it counts pages
-    shared after fork once per process, so it errs high), the peak of the
-    summed PSS, and each process's VmHWM."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.done = threading.Event()
-        self.peak_rss_kb = 0
-        self.peak_pss_kb = 0
-        self.max_processes = 0
-        self.samples = 0
-        self.hwm_kb: dict[int, int] = {}
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            self.sample()
-            self.done.wait(SAMPLE_INTERVAL_S)
-
-    def sample(self) -> None:
-        tree = process_tree(self.pid)
-        rss = pss = alive = 0
-        for pid in tree:
-            status = status_kb(pid)
-            if "VmRSS" not in status:  # gone, or a zombie
-                continue
-            alive += 1
-            rss += status["VmRSS"]
-            pss += pss_kb(pid)
-            self.hwm_kb[pid] = max(self.hwm_kb.get(pid, 0), status.get("VmHWM", 0))
-        self.samples += 1
-        self.peak_rss_kb = max(self.peak_rss_kb, rss)
-        self.peak_pss_kb = max(self.peak_pss_kb, pss)
-        self.max_processes = max(self.max_processes, alive)
-
-    def stop(self) -> dict:
-        self.done.set()
-        self.join()
-        return {
-            "peak_tree_rss_mb": round(self.peak_rss_kb / 1024, 1),
-            "peak_tree_pss_mb": round(self.peak_pss_kb / 1024, 1),
-            "sum_of_process_hwm_mb": round(sum(self.hwm_kb.values()) / 1024, 1),
-            "root_hwm_mb_sampled": round(self.hwm_kb.get(self.pid, 0) / 1024, 1),
-            "max_processes": self.max_processes,
-            "samples": self.samples,
-        }
-
-
 # --- measurements (each in a subprocess) --------------------------------------------
 
 def run_task(name: str, spec: dict) -> dict:
     """Run one measurement in a fresh interpreter, sampling its memory."""
-    spec_path = WORK_DIR / f"task-{name}.json"
-    out_path = WORK_DIR / f"task-{name}.out.json"
+    spec_path = WORK / f"task-{name}.json"
+    out_path = WORK / f"task-{name}.out.json"
     out_path.unlink(missing_ok=True)
     spec_path.write_text(json.dumps(dict(spec, out=str(out_path)), ensure_ascii=False), encoding="utf-8")
-    load_before = os.getloadavg()
+    load_before = load_average()
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--task", str(spec_path)], cwd=ROOT)
+    process = subprocess.Popen([sys.executable, "-m", "bench.indexing", "--task", str(spec_path)], cwd=ROOT)
     sampler = TreeMemory(process.pid)
     sampler.start()
     code = process.wait()
@@ -318,14 +211,10 @@ def run_task(name: str, spec: dict) -> dict:
     if code != 0 and "error" not in result:
         result["error"] = f"exit status {code}"
     result.update(memory=memory, process_wall_s=round(time.perf_counter() - started, 1),
-                  load_before=_load(load_before), load_after=_load(os.getloadavg()))
+                  load_before=load_before, load_after=load_average())
     if "error" in result:
         print(f"[{name}] FAILED: {result['error'].strip().splitlines()[-1]}", flush=True)
     return result
-
-
-def _load(values) -> list[float]:
-    return [round(v, 2) for v in values]
 
 
 def _cpu_seconds() -> float:
@@ -552,15 +441,20 @@ def build_goal_s(raw_bytes: int, corpus: str) -> float:
 
 
 def table_rows(results: dict) -> list[dict]:
-    rows = []
-    corpus = results["corpus"]
-    info = results.get("corpus_info", {})
-    build = results.get("build")
-    sample = results.get("sample", {})
-    baseline = sample.get("baseline")
-    base_dps = baseline["docs_per_s"] if _ok(baseline) else None
-    workers = results["workers"]
+    """The goal table, phase by phase, from what the run has finished."""
+    return (_build_rows(results) + _sample_rows(results.get("sample", {})) + _incremental_rows(results)
+            + _scale_rows(results))
 
+
+def _baseline_docs_per_s(results: dict) -> float | None:
+    baseline = results.get("sample", {}).get("baseline")
+    return baseline["docs_per_s"] if _ok(baseline) else None
+
+
+def _build_rows(results: dict) -> list[dict]:
+    rows = []
+    corpus, info, workers = results["corpus"], results.get("corpus_info", {}), results["workers"]
+    build, base_dps = results.get("build"), _baseline_docs_per_s(results)
     if _ok(build):
         goal_s = build_goal_s(info["raw_bytes"], corpus)
         goal_text = f"<= {goal_s:.0f} s" + ("" if corpus == "C" else " (180 s for C, pro rata)")
@@ -594,7 +488,13 @@ def table_rows(results: dict) -> list[dict]:
                              "", None))
     elif build:
         rows.append(_row("build", "", "", "ERROR", "", False))
+    return rows
 
+
+def _sample_rows(sample: dict) -> list[dict]:
+    rows = []
+    baseline = sample.get("baseline")
+    base_dps = baseline["docs_per_s"] if _ok(baseline) else None
     if sample:
         count = baseline["documents"] if _ok(baseline) else SAMPLE_SIZE
         if _ok(baseline):
@@ -615,7 +515,11 @@ def table_rows(results: dict) -> list[dict]:
         if _ok(sample.get("ours_w1")) and _ok(sample.get("ours_w2")):
             rows.append(_row("workers=2 speed-up on the sample", "", "", "",
                              f"{sample['ours_w2']['docs_per_s'] / sample['ours_w1']['docs_per_s']:.2f}x", None))
+    return rows
 
+
+def _incremental_rows(results: dict) -> list[dict]:
+    rows = []
     incremental = results.get("incremental") or {}
     add, readd = incremental.get("add"), incremental.get("readd")
     if _ok(add):
@@ -654,7 +558,12 @@ def table_rows(results: dict) -> list[dict]:
                          f"{readd['seconds'] / GOAL_ADD_S:.2f}x goal", readd["seconds"] <= GOAL_ADD_S))
     elif readd:
         rows.append(_row("incremental re-add", "", "", "ERROR", "", False))
+    return rows
 
+
+def _scale_rows(results: dict) -> list[dict]:
+    rows = []
+    build = results.get("build")
     query_small = results.get("query_small")
     if _ok(results.get("query_small_again")):
         query_small = results["query_small_again"]
@@ -690,15 +599,12 @@ def table_rows(results: dict) -> list[dict]:
     return rows
 
 
-COLUMNS = ["measure", "goal", "baseline", "measured", "ratio", "pass"]
+COLUMNS = ["measure", "goal", "baseline", "measured", "ratio", "pass/fail"]
 
 
 def render_table(rows: list[dict]) -> str:
-    header = {c: ("pass/fail" if c == "pass" else c) for c in COLUMNS}
-    widths = {c: max(len(str(r[c])) for r in [header, *rows]) for c in COLUMNS}
-    lines = ["| " + " | ".join(str(r[c]).ljust(widths[c]) for c in COLUMNS) + " |" for r in [header, *rows]]
-    lines.insert(1, "|" + "|".join("-" * (widths[c] + 2) for c in COLUMNS) + "|")
-    return "\n".join(lines)
+    """The rows as a markdown table, ready to paste into an issue."""
+    return format_table([{**row, "pass/fail": row["pass"]} for row in rows], COLUMNS, markdown=True)
 
 
 def print_results(results: dict) -> None:
@@ -747,6 +653,7 @@ def measure_incremental(index_dir: Path, new_docs: dict, workers: int) -> dict:
 
 
 def save(results: dict) -> None:
+    """The results so far, with their table: an interrupted run keeps its finished phases."""
     results["table"] = table_rows(results)
     RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_PATH.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -758,12 +665,12 @@ def corpus_paths(corpus: str, scale: bool) -> list[Path]:
     count = SMALL_CORPORA[corpus]
     if scale:
         count = int(count * SCALE_FACTOR)
-        return [write_head(VIETNEWS_CHAIN, count, WORK_DIR / f"vietnews-{count}.jsonl")]
-    return [write_head([VIETNEWS_TEST], count, WORK_DIR / f"vietnews-test-{count}.jsonl")]
+        return [write_head(VIETNEWS_CHAIN, count, WORK / f"vietnews-{count}.jsonl")]
+    return [write_head([VIETNEWS_TEST], count, WORK / f"vietnews-test-{count}.jsonl")]
 
 
 def _say(message: str) -> None:
-    print(f"{time.strftime('%H:%M:%S')} load {_load(os.getloadavg())}  {message}", flush=True)
+    print(f"{time.strftime('%H:%M:%S')} load {load_average()}  {message}", flush=True)
 
 
 def requery() -> int:
@@ -771,11 +678,11 @@ def requery() -> int:
     ``index-main`` and ``index-large`` as they are now, each twice, in
     turn (the incremental step adds 1,000 articles to the small one)."""
     queries = json.loads(RESULTS_PATH.read_text(encoding="utf-8"))["queries"]
-    indexes = {"small": WORK_DIR / "index-main", "large": WORK_DIR / "index-large"}
+    indexes = {"small": WORK / "index-main", "large": WORK / "index-large"}
     missing = [str(path) for path in indexes.values() if not path.exists()]
     if missing:
         raise SystemExit(f"--requery needs a previous full run; missing {', '.join(missing)}")
-    print(f"load average at start (1/5/15 min): {_load(os.getloadavg())}", flush=True)
+    print(f"load average at start (1/5/15 min): {load_average()}", flush=True)
     timed: dict[str, list[dict]] = {"small": [], "large": []}
     for _ in range(2):
         for name, path in indexes.items():
@@ -785,8 +692,101 @@ def requery() -> int:
         print(f"{name}: p50 {min(r['p50_ms'] for r in runs):.1f} ms, p95 {min(r['p95_ms'] for r in runs):.1f} ms (best of 2 runs)")
     ratio = min(r["p95_ms"] for r in timed["large"]) / min(r["p95_ms"] for r in timed["small"])
     print(f"large/small p95: {ratio:.2f}x")
-    print(f"load average at end (1/5/15 min): {_load(os.getloadavg())}")
+    print(f"load average at end (1/5/15 min): {load_average()}")
     return 0
+
+
+def prepare(corpus_name: str, workers: int) -> tuple[dict, dict, dict, list]:
+    """The run's results so far, the corpus, the new articles and the
+    queries, with their files written under WORK."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    results = {"corpus": corpus_name, "workers": workers, "cpus": os.cpu_count(),
+               "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "load_start": load_average(), "complete": False,
+               "goals": {"build_s_corpus_C": GOAL_BUILD_S_C, "peak_mb": GOAL_PEAK_MB,
+                         "index_over_raw": GOAL_INDEX_RATIO, "add_1000_s": GOAL_ADD_S,
+                         "linear_tolerance": LINEAR_TOLERANCE},
+               "notes": "docs/s counts documents indexed (articles + related items); memory in MiB; "
+                        "peak tree RSS counts pages shared after fork once per process (errs high), "
+                        "PSS splits them"}
+    print(f"load average at start (1/5/15 min): {results['load_start']}", flush=True)
+    _say(f"preparing corpus {corpus_name} under {WORK} ...")
+    corpus = scan_corpus(corpus_paths(corpus_name, scale=False))
+    if corpus_name == "C" and corpus["records"] != CORPUS_C_SIZE:
+        print(f"WARNING: corpus C has {corpus['records']} records, expected {CORPUS_C_SIZE}")
+    titles = corpus.pop("titles")
+    results["corpus_info"] = corpus
+    sample = write_sample(corpus, WORK / f"sample-{SAMPLE_SIZE}.jsonl")
+    new_docs = write_new_docs(WORK / f"vietnews-val-{NEW_DOCS}.jsonl", {doc_id for doc_id, _ in titles})
+    queries = make_queries(titles)
+    results.update(sample_info=sample, new_docs_info={k: v for k, v in new_docs.items() if k != "probes"},
+                   queries=queries)
+    save(results)
+    return results, sample, new_docs, queries
+
+
+def build_phase(results: dict, index: Path, queries: list) -> None:
+    """Phase 1: the full build, then the queries on it."""
+    corpus, workers = results["corpus_info"], results["workers"]
+    _say(f"[build] {corpus['records']:,} records, workers={workers} ...")
+    build = results["build"] = run_task("build", {"task": "build", "index_dir": str(index),
+                                                  "paths": corpus["paths"], "workers": workers})
+    save(results)
+    if not _ok(build):
+        return
+    _say(f"[build] {build['documents']:,} docs in {build['seconds']:.1f} s ({build['docs_per_s']:.1f} docs/s), "
+         f"peak memory {peak_mb(build):.0f} MB, index {_mb(build['disk']['du_bytes']):.1f} MB")
+    _say("[query] small index ...")
+    results["query_small"] = run_task("query", {"task": "query", "index_dir": str(index), "queries": queries})
+    if _ok(results["query_small"]):
+        _say(f"[query] p95 {results['query_small']['p95_ms']:.1f} ms")
+    save(results)
+
+
+def sample_phase(results: dict, sample: dict) -> None:
+    """Phase 2: the naive baseline and vn_search on the same sample."""
+    results["sample"] = {}
+    for key, task in (("baseline", {"task": "baseline"}),
+                      ("ours_w1", {"task": "build", "workers": 1}),
+                      ("ours_w2", {"task": "build", "workers": 2})):
+        _say(f"[sample] {key} on {sample['documents']:,} docs ...")
+        spec = dict(task, index_dir=str(WORK / f"index-sample-{key}"), path=sample["path"], paths=[sample["path"]])
+        result = results["sample"][key] = run_task(f"sample-{key}", spec)
+        if _ok(result):
+            _say(f"[sample] {key}: {result['docs_per_s']:.1f} docs/s")
+        save(results)
+
+
+def scale_phase(results: dict, index_main: Path, queries: list) -> None:
+    """Phase 4 (before 3, which changes the small index): the larger build,
+    its queries, and the small index's again right after them."""
+    _say("[scale] preparing the larger corpus ...")
+    large = scan_corpus(corpus_paths(results["corpus"], scale=True))
+    large.pop("titles")
+    results["scale_info"] = large
+    index_large = WORK / "index-large"
+    _say(f"[scale] building {large['records']:,} records ...")
+    scale = results["scale_build"] = run_task("scale-build", {"task": "build", "index_dir": str(index_large),
+                                                               "paths": large["paths"], "workers": results["workers"]})
+    if _ok(scale):
+        _say(f"[scale] {scale['documents']:,} docs in {scale['seconds']:.1f} s, "
+             f"index {_mb(scale['disk']['du_bytes']):.1f} MB")
+        save(results)
+        results["query_large"] = run_task("query-large", {"task": "query", "index_dir": str(index_large),
+                                                          "queries": queries})
+        if _ok(results.get("build")):  # again, next to the large one: same code, same load, for the p95 ratio
+            results["query_small_again"] = run_task("query-small-again", {
+                "task": "query", "index_dir": str(index_main), "queries": queries})
+    save(results)
+
+
+def incremental_phase(results: dict, index_main: Path, new_docs: dict) -> None:
+    """Phase 3, last: it changes the small index."""
+    _say(f"[incremental] adding {NEW_DOCS:,} new articles, then again ...")
+    incremental = results["incremental"] = measure_incremental(index_main, new_docs, results["workers"])
+    if _ok(incremental.get("readd")):
+        _say(f"[incremental] add {incremental['add']['seconds']:.1f} s, re-add {incremental['readd']['seconds']:.1f} s")
+    save(results)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -810,93 +810,20 @@ def main(argv: list[str] | None = None) -> int:
         print_results(results)
         return 0
 
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    results = {"corpus": args.corpus, "workers": args.workers, "cpus": os.cpu_count(),
-               "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "load_start": _load(os.getloadavg()), "complete": False,
-               "goals": {"build_s_corpus_C": GOAL_BUILD_S_C, "peak_mb": GOAL_PEAK_MB,
-                         "index_over_raw": GOAL_INDEX_RATIO, "add_1000_s": GOAL_ADD_S,
-                         "linear_tolerance": LINEAR_TOLERANCE},
-               "notes": "docs/s counts documents indexed (articles + related items); memory in MiB; "
-                        "peak tree RSS counts pages shared after fork once per process (errs high), "
-                        "PSS splits them"}
-    print(f"load average at start (1/5/15 min): {results['load_start']}", flush=True)
-    _say(f"preparing corpus {args.corpus} under {WORK_DIR} ...")
-    corpus = scan_corpus(corpus_paths(args.corpus, scale=False))
-    if args.corpus == "C" and corpus["records"] != CORPUS_C_SIZE:
-        print(f"WARNING: corpus C has {corpus['records']} records, expected {CORPUS_C_SIZE}")
-    titles = corpus.pop("titles")
-    results["corpus_info"] = corpus
-    sample = write_sample(corpus, WORK_DIR / f"sample-{SAMPLE_SIZE}.jsonl")
-    new_docs = write_new_docs(WORK_DIR / f"vietnews-val-{NEW_DOCS}.jsonl", {doc_id for doc_id, _ in titles})
-    queries = make_queries(titles)
-    results.update(sample_info=sample, new_docs_info={k: v for k, v in new_docs.items() if k != "probes"},
-                   queries=queries)
-    del titles
-    save(results)
-    index_main = WORK_DIR / "index-main"
-
-    _say(f"[build] {corpus['records']:,} records, workers={args.workers} ...")
-    build = results["build"] = run_task("build", {"task": "build", "index_dir": str(index_main),
-                                                  "paths": corpus["paths"], "workers": args.workers})
-    if _ok(build):
-        _say(f"[build] {build['documents']:,} docs in {build['seconds']:.1f} s ({build['docs_per_s']:.1f} docs/s), "
-             f"peak memory {peak_mb(build):.0f} MB, index {_mb(build['disk']['du_bytes']):.1f} MB")
-    save(results)
-
-    if _ok(build):
-        _say("[query] small index ...")
-        results["query_small"] = run_task("query", {"task": "query", "index_dir": str(index_main),
-                                                    "queries": queries})
-        if _ok(results["query_small"]):
-            _say(f"[query] p95 {results['query_small']['p95_ms']:.1f} ms")
-        save(results)
-
-    results["sample"] = {}
-    for key, task in (("baseline", {"task": "baseline"}),
-                      ("ours_w1", {"task": "build", "workers": 1}),
-                      ("ours_w2", {"task": "build", "workers": 2})):
-        _say(f"[sample] {key} on {sample['documents']:,} docs ...")
-        spec = dict(task, index_dir=str(WORK_DIR / f"index-sample-{key}"), path=sample["path"], paths=[sample["path"]])
-        result = results["sample"][key] = run_task(f"sample-{key}", spec)
-        if _ok(result):
-            _say(f"[sample] {key}: {result['docs_per_s']:.1f} docs/s")
-        save(results)
-
+    results, sample, new_docs, queries = prepare(args.corpus, args.workers)
+    index_main = WORK / "index-main"
+    build_phase(results, index_main, queries)
+    sample_phase(results, sample)
     if not args.skip_scale:
-        _say("[scale] preparing the larger corpus ...")
-        large = scan_corpus(corpus_paths(args.corpus, scale=True))
-        large.pop("titles")
-        results["scale_info"] = large
-        index_large = WORK_DIR / "index-large"
-        _say(f"[scale] building {large['records']:,} records ...")
-        scale = results["scale_build"] = run_task("scale-build", {"task": "build", "index_dir": str(index_large),
-                                                                   "paths": large["paths"], "workers": args.workers})
-        if _ok(scale):
-            _say(f"[scale] {scale['documents']:,} docs in {scale['seconds']:.1f} s, "
-                 f"index {_mb(scale['disk']['du_bytes']):.1f} MB")
-            save(results)
-            results["query_large"] = run_task("query-large", {"task": "query", "index_dir": str(index_large),
-                                                              "queries": queries})
-            if _ok(build):  # again, next to the large one: same code, same load, for the p95 ratio
-                results["query_small_again"] = run_task("query-small-again", {
-                    "task": "query", "index_dir": str(index_main), "queries": queries})
-        save(results)
-
-    if _ok(build):  # last: it changes the small index
-        _say(f"[incremental] adding {NEW_DOCS:,} new articles, then again ...")
-        results["incremental"] = measure_incremental(index_main, new_docs, args.workers)
-        if _ok(results["incremental"].get("readd")):
-            _say(f"[incremental] add {results['incremental']['add']['seconds']:.1f} s, "
-                 f"re-add {results['incremental']['readd']['seconds']:.1f} s")
-        save(results)
-
-    results["load_end"] = _load(os.getloadavg())
+        scale_phase(results, index_main, queries)
+    if _ok(results.get("build")):
+        incremental_phase(results, index_main, new_docs)
+    results["load_end"] = load_average()
     results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     results["complete"] = True
     save(results)
     print_results(results)
-    print(f"\nwrote {RESULTS_PATH}")
+    print(f"\nwrote {RESULTS_PATH.relative_to(ROOT)}")
     return 0
 
 

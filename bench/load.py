@@ -9,10 +9,8 @@ does), and drives it from this process: for each count in
 ``http.client`` connection to 127.0.0.1, for ``--seconds`` seconds, after
 which everything stops by itself.
 
-The query mix (fixed seed, from titles of indexed articles): accented title
-fragments (35%), the same unaccented (25%), quoted three-word phrases
-(15%), page 2 to 5 of an accented fragment (15%), two-word queries (10%),
-all through ``/api/search``. Each connection count gets its own queries
+The query mix is ``bench.serving``'s (accented, unaccented, phrases, later
+pages, two words, through ``/api/search``). Each connection count gets its own queries
 (no query repeats within a run), so a run never answers from what the
 previous one warmed.
 
@@ -23,15 +21,15 @@ figures are also given as ratios. The generator shares the two cores with
 the server, so the floor is partly the generator's own limit; server CPU
 per request (from /proc, all server processes) is printed for that reason.
 
-``--hostile N`` then sends N generated hostile queries (the generator of
-tests/test_hostile_queries.py) to ``/api/search``, and every second one to
+``--hostile N`` then sends N generated hostile queries (``bench.datagen``, the
+generator tests/test_hostile_queries.py uses) to ``/api/search``, and every second one to
 ``/search`` as well, at the largest connection count, and reports the
 status classes, 5xx count and p99 per endpoint.
 
 Usage (repository root, project venv; needs /work/shared/data)::
 
-    .venv/bin/python bench/load.py [--docs 20000] [--seconds 60] [--connections 8,32]
-                                   [--workers N] [--threads N] [--floor-seconds 10] [--hostile N] [--seed 13]
+    .venv/bin/python -m bench.load [--docs 20000] [--seconds 60] [--connections 8,32]
+                                    [--workers N] [--threads N] [--floor-seconds 10] [--hostile N] [--seed 13]
 
 Prints a table and writes ``bench/results/load.json``.
 """
@@ -39,169 +37,23 @@ Prints a table and writes ``bench/results/load.json``.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from itertools import islice
-from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "bench" / "work"
-RESULTS = ROOT / "bench" / "results"
-sys.path.insert(0, str(ROOT / "bench"))
-
-from common import SEED, VIETNEWS_TEST_DOCS, iter_jsonl, percentile, sample_title_words, unaccent  # noqa: E402
-
-HOST = "127.0.0.1"  # loopback only, always
-MIX = [("accented", 35), ("unaccented", 25), ("phrase", 15), ("page 2+", 15), ("two words", 10)]
-
-
-# -- the index and the server ----------------------------------------------------------
-
-
-def cli(*args) -> list[str]:
-    return [sys.executable, "-m", "vn_search", *map(str, args)]
-
-
-def indexed_documents(index: Path) -> int | None:
-    done = subprocess.run(cli("stats", "--index", index, "--json"), capture_output=True, text=True)
-    return json.loads(done.stdout)["documents"] if done.returncode == 0 else None
-
-
-def ensure_index(docs: int) -> tuple[Path, list[dict], float | None]:
-    """The index of the first ``docs`` vietnews test articles, built unless
-    a usable one is already there; (index, records, build seconds or None)."""
-    if not VIETNEWS_TEST_DOCS.exists():
-        raise SystemExit(f"bench/load.py needs {VIETNEWS_TEST_DOCS} (the vietnews test split)")
-    records = [{"id": r["id"], "title": r["title"]} for r in islice(iter_jsonl(VIETNEWS_TEST_DOCS), docs)]
-    index = WORK / f"load-index-{docs}"
-    if indexed_documents(index) == len(records):
-        return index, records, None
-    corpus = WORK / f"load-corpus-{docs}.jsonl"
-    WORK.mkdir(parents=True, exist_ok=True)
-    with open(corpus, "w", encoding="utf-8") as stream:
-        for record in islice(iter_jsonl(VIETNEWS_TEST_DOCS), docs):
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-    print(f"building {index.relative_to(ROOT)} from {docs} articles…", flush=True)
-    started = time.perf_counter()
-    done = subprocess.run(cli("index", corpus, "--index", index, "--rebuild"), capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"indexing failed:\n{done.stderr}")
-    corpus.unlink()
-    return index, records, time.perf_counter() - started
-
-
-def get(connection: http.client.HTTPConnection, path: str) -> tuple[int | None, bytes, str]:
-    """One GET on a keep-alive connection: (status, body, "") or (None,
-    b"", the error). A connection the server closes, or that fails, is
-    closed; http.client opens it again on the next request."""
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        body = response.read()
-        if response.will_close:
-            connection.close()
-        return response.status, body, ""
-    except (OSError, http.client.HTTPException) as error:
-        connection.close()
-        return None, b"", repr(error)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """`vn-search serve` in its own process group, stopped on exit."""
-
-    def __init__(self, index: Path, workers: int | None, threads: int | None) -> None:
-        self.port = free_port()
-        command = cli("serve", "--index", index, "--host", HOST, "--port", self.port)
-        for option, value in (("--workers", workers), ("--threads", threads)):
-            if value:
-                command += [option, str(value)]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                connection = http.client.HTTPConnection(HOST, self.port, timeout=60)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    connection.close()
-                    return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
-
-    def cpu_seconds(self) -> float | None:
-        """User + system CPU time of every server process so far (Linux):
-        the supervisor with the workers it has reaped, and the live ones."""
-        ticks = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            # fields[3] is the process group: the server started its own.
-            if int(fields[3]) != self.process.pid:
-                continue
-            ticks += int(fields[11]) + int(fields[12])
-            if int(stat.parent.name) == self.process.pid:
-                ticks += int(fields[13]) + int(fields[14])
-        return ticks / os.sysconf("SC_CLK_TCK") if ticks else None
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+from bench.common import RESULTS_DIR, ROOT, load_average, percentile, print_table, write_results
+from bench.datagen import hostile_queries
+from bench.datasets import SEED
+from bench.serving import MIX, Server, ensure_load_index, get, query_mix
+# The server's floor: its cheapest answers (the engine's cached stats; a static file).
+FLOORS = [("/healthz (floor)", "healthz", "/healthz"), ("/static (floor)", "static", "/static/search.css")]
 
 
 # -- requests ------------------------------------------------------------------------------
-
-
-def query_mix(records: list[dict], count: int, rng: random.Random) -> list[tuple[str, str]]:
-    """``(label, path)`` pairs drawn with the weights of MIX."""
-    labels, weights = zip(*MIX)
-    mix = []
-    for _ in range(count):
-        label = rng.choices(labels, weights)[0]
-        title = rng.choice(records)["title"]
-        words = title.split()
-        args: dict = {}
-        if label in ("accented", "page 2+"):
-            args["q"] = sample_title_words(title, rng, k=rng.randint(2, 4))
-        elif label == "unaccented":
-            args["q"] = unaccent(sample_title_words(title, rng, k=rng.randint(2, 4)))
-        elif label == "phrase":
-            start = rng.randrange(max(1, len(words) - 2))
-            args["q"] = '"' + " ".join(words[start:start + 3]) + '"'
-        else:
-            start = rng.randrange(max(1, len(words) - 1))
-            args["q"] = " ".join(words[start:start + 2])
-        if label == "page 2+":
-            args["page"] = rng.randint(2, 5)
-        mix.append((label, "/api/search?" + urlencode(args)))
-    return mix
 
 
 class Recorder:
@@ -221,7 +73,7 @@ class Recorder:
                 self.failures.append(f"{status} {path[:100]} {detail}")
 
 
-def drive(port: int, requests: list[tuple[str, str]], connections: int, seconds: float | None,
+def drive(server: Server, requests: list[tuple[str, str]], connections: int, seconds: float | None,
           recorder: Recorder | None) -> float:
     """Send ``requests`` round-robin over keep-alive connections, for
     ``seconds`` (cycling) or once through; the wall time it took."""
@@ -237,7 +89,7 @@ def drive(port: int, requests: list[tuple[str, str]], connections: int, seconds:
         return requests[number % len(requests)]
 
     def work() -> None:
-        connection = http.client.HTTPConnection(HOST, port, timeout=60)
+        connection = server.connection()
         while (request := next_request()) is not None:
             label, path = request
             started = time.perf_counter()
@@ -261,7 +113,7 @@ def measure(server: Server, name: str, requests, connections: int, seconds: floa
     """One phase: requests/s, latency percentiles, errors, server CPU."""
     recorder = Recorder()
     cpu_before = server.cpu_seconds()
-    wall = drive(server.port, requests, connections, seconds, recorder)
+    wall = drive(server, requests, connections, seconds, recorder)
     result = summarize(name, connections, recorder, wall, cpu_before, server.cpu_seconds())
     print(f"  {name} @ {connections}: {result['requests']} requests, {result['req_per_s']} req/s, "
           f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}", flush=True)
@@ -299,9 +151,6 @@ def summarize(name: str, connections: int, recorder: Recorder, wall: float,
 
 def hostile_requests(count: int, seed: int) -> list[tuple[str, str]]:
     """Each query to /api/search; every second one to /search too."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_hostile_queries import hostile_queries
-
     requests = []
     for number, (query, raw) in enumerate(hostile_queries(count, seed)):
         arguments = query if raw else "q=" + quote(query, safe="")
@@ -314,24 +163,21 @@ def hostile_requests(count: int, seed: int) -> list[tuple[str, str]]:
 # -- report -----------------------------------------------------------------------------------
 
 
-def print_table(rows: list[dict]) -> None:
-    """One line per phase; ratios against the /healthz floor measured at
-    the same connection count."""
+def phase_rows(rows: list[dict]) -> list[dict]:
+    """The table's rows: one per phase, with ratios against the /healthz
+    floor measured at the same connection count."""
     columns = ["phase", "connections", "requests", "req_per_s", "p50_ms", "p95_ms", "p99_ms", "errors",
-               "server_cpu_ms_per_req", "x_floor_req_per_s", "x_floor_p50"]
+               "server_cpu_ms_per_req"]
     floors = {row["connections"]: row for row in rows if row["phase"].startswith("/healthz")}
     table = []
     for row in rows:
-        line = {column: row.get(column, "") for column in columns}
+        line = {column: row.get(column, "") for column in columns} | {"x_floor_req_per_s": "", "x_floor_p50": ""}
         floor = floors.get(row.get("connections"))
         if floor and row.get("req_per_s") and floor["req_per_s"]:
-            line["x_floor_req_per_s"] = f"{row['req_per_s'] / floor['req_per_s']:.3f}"
-            line["x_floor_p50"] = f"{row['p50_ms'] / floor['p50_ms']:.1f}" if floor["p50_ms"] else ""
+            line["x_floor_req_per_s"] = round(row["req_per_s"] / floor["req_per_s"], 3)
+            line["x_floor_p50"] = round(row["p50_ms"] / floor["p50_ms"], 1) if floor["p50_ms"] else ""
         table.append(line)
-    widths = {c: max(len(c), *(len(str(line[c])) for line in table)) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    for line in table:
-        print("  ".join(str(line[c]).ljust(widths[c]) for c in columns))
+    return table
 
 
 def goal_lines(searches: dict[int, dict], hostile: dict | None) -> list[str]:
@@ -359,7 +205,7 @@ def hostile_phase(server: Server, count: int, seed: int, connections: int) -> di
     requests = hostile_requests(count, seed)
     recorder = Recorder()
     cpu_before = server.cpu_seconds()
-    wall = drive(server.port, requests, connections, None, recorder)
+    wall = drive(server, requests, connections, None, recorder)
     cpu_after = server.cpu_seconds()
     result = summarize(f"hostile x{count}", connections, recorder, wall, cpu_before, cpu_after)
     result["by_endpoint"] = {}
@@ -376,7 +222,7 @@ def hostile_phase(server: Server, count: int, seed: int, connections: int) -> di
     return result
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=60.0, help="duration of each search load")
@@ -388,43 +234,51 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--hostile", type=int, default=0, metavar="N", help="then send N hostile queries")
     parser.add_argument("--seed", type=int, default=SEED)
-    options = parser.parse_args()
-    connection_counts = [int(part) for part in options.connections.split(",") if part.strip()]
+    options = parser.parse_args(argv)
+    options.connections = [int(part) for part in options.connections.split(",") if part.strip()]
+    return options
 
-    index, records, build_seconds = ensure_index(options.docs)
+
+def run_phases(server: Server, options: argparse.Namespace, records: list[dict]) -> tuple[list[dict], dict, dict | None]:
+    """Per connection count the two floors, then the search mix; then the
+    hostile queries if asked: (table rows, search runs by count, hostile run)."""
     rng = random.Random(options.seed)
     # Enough distinct queries that none repeats within a run: a repeat would
     # be answered from caches the first one warmed.
     per_run = 15_000
     warmup_mix = query_mix(records, 2_000, rng)
-    mixes = {connections: query_mix(records, per_run, rng) for connections in connection_counts}
-    server = Server(index, options.workers, options.threads)
+    mixes = {connections: query_mix(records, per_run, rng) for connections in options.connections}
     rows, searches, hostile = [], {}, None
-    load_before = os.getloadavg()
+    drive(server, warmup_mix, max(options.connections), options.warmup, None)  # searchers opened
+    for connections in options.connections:
+        for name, label, path in FLOORS:
+            rows.append(measure(server, name, [(label, path)], connections, options.floor_seconds))
+        search = searches[connections] = measure(server, "search mix", mixes[connections], connections, options.seconds)
+        rows.append(search)
+        for label, stats in search["by_label"].items():
+            rows.append({"phase": f"  {label}", "connections": connections, **stats})
+    if options.hostile:
+        hostile = hostile_phase(server, options.hostile, options.seed, max(options.connections))
+        print(f"  {hostile['phase']}: {hostile['requests']} requests, errors {hostile['errors']}", flush=True)
+        rows.append(hostile)
+    return rows, searches, hostile
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    index, records, build_seconds = ensure_load_index(options.docs)
+    server = Server(index, workers=options.workers, threads=options.threads)
+    load_before = load_average()
     try:
-        print(f"serving {index.relative_to(ROOT)} ({len(records)} documents) on {HOST}:{server.port}, "
+        print(f"serving {index.relative_to(ROOT)} ({len(records)} documents) on port {server.port}, "
               f"workers: {options.workers or 'serve default'}, threads: {options.threads or 'serve default'}; "
               f"load average before: {load_before[0]:.2f}", flush=True)
-        drive(server.port, warmup_mix, max(connection_counts), options.warmup, None)  # searchers opened
-        for connections in connection_counts:
-            rows.append(measure(server, "/healthz (floor)", [("healthz", "/healthz")], connections,
-                                options.floor_seconds))
-            rows.append(measure(server, "/static (floor)", [("static", "/static/search.css")], connections,
-                                options.floor_seconds))
-            search = measure(server, "search mix", mixes[connections], connections, options.seconds)
-            searches[connections] = search
-            rows.append(search)
-            for label, stats in search["by_label"].items():
-                rows.append({"phase": f"  {label}", "connections": connections, **stats})
-        if options.hostile:
-            hostile = hostile_phase(server, options.hostile, options.seed, max(connection_counts))
-            print(f"  {hostile['phase']}: {hostile['requests']} requests, errors {hostile['errors']}", flush=True)
-            rows.append(hostile)
+        rows, searches, hostile = run_phases(server, options, records)
     finally:
         server.stop()
-    load_after = os.getloadavg()
+    load_after = load_average()
     print()
-    print_table(rows)
+    print_table(phase_rows(rows))
     if hostile:
         for endpoint, stats in hostile["by_endpoint"].items():
             print(f"hostile {endpoint}: {stats['requests']} requests, statuses {stats['statuses']}, "
@@ -433,16 +287,14 @@ def main() -> None:
         print(line)
     print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
           "(includes this generator and the server)")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "load.json"
-    out.write_text(json.dumps({
-        "documents": len(records), "index_build_seconds": build_seconds, "connections": connection_counts,
+    write_results({
+        "documents": len(records), "index_build_seconds": build_seconds, "connections": options.connections,
         "server_workers": options.workers, "server_threads": options.threads, "seconds": options.seconds,
         "seed": options.seed, "cpus": os.cpu_count(), "load_average": [load_before[0], load_after[0]],
         "mix": dict(MIX), "rows": rows, "search": {str(c): run for c, run in searches.items()}, "hostile": hostile,
-    }, ensure_ascii=False, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
+    }, RESULTS_DIR / "load.json")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,12 +1,12 @@
 """Queries typed the way Vietnamese readers type them (issue 13).
 
-Runs the sets of ``reader_query_sets.py`` through vn_search on an existing
+Runs the sets of ``bench.reader_query_sets`` through vn_search on an existing
 corpus-C index and prints one table with the issue's goals beside the
 figures::
 
-    .venv/bin/python bench/reader_queries.py                  # a few minutes
-    .venv/bin/python bench/reader_queries.py --quick          # ~50 queries a set, < 1 min
-    .venv/bin/python bench/reader_queries.py --sets typos,rare
+    .venv/bin/python -m bench.reader_queries                  # a few minutes
+    .venv/bin/python -m bench.reader_queries --quick          # ~50 queries a set, < 1 min
+    .venv/bin/python -m bench.reader_queries --sets typos,rare
 
 Sets (``--sets``):
 
@@ -42,24 +42,19 @@ import json
 import math
 import os
 import re
-import subprocess
 import sys
 import time
 import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR))
-
-from common import (  # noqa: E402
+from bench import reader_query_sets as builders
+from bench.common import RESULTS_DIR, WORK_DIR, engine_source, load_average, percentile, ranking_only, write_results
+from bench.datasets import (
     CORPUS_C_SIZE, MDS_DOCS, SEED, TOP_K, VIETNEWS_TEST_DOCS, QuerySet, corpus_ids, mean_metrics,
-    other_tone_placement, percentile, query_metrics,
+    other_tone_placement, query_metrics,
 )
-import reader_query_sets as builders  # noqa: E402
 
-WORK_DIR = BENCH_DIR / "work"
-RESULTS_DIR = BENCH_DIR / "results"
 GROUPS = ("keystrokes", "abbreviations", "typos", "rare")
 
 # Issue 13's goals: MRR@10 as a share of the plain queries', and false corrections.
@@ -77,7 +72,7 @@ def open_engine(index_dir: Path):
 
     engine = SearchEngine(index_dir)
     if not engine.exists():
-        sys.exit(f"{index_dir}: no index there; build it with bench/relevance.py first.")
+        sys.exit(f"{index_dir}: no index there; build it with python -m bench.relevance first.")
     documents = engine.stats().documents
     if documents != CORPUS_C_SIZE:
         print(f"WARNING: {index_dir} holds {documents} documents, corpus C has {CORPUS_C_SIZE}.")
@@ -122,19 +117,6 @@ def document_text(engine, doc_id: str) -> str:
     return "\n".join([document.title, document.kicker or "", document.summary, *document.paragraphs])
 
 
-def source_state() -> str:
-    """The commit and whether src/ differs from it: others edit the engine
-    while benchmarks run, so a result says which code it measured."""
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=BENCH_DIR.parent, capture_output=True, text=True, check=False)
-        return done.stdout.strip()
-    changed = git("status", "--porcelain", "--", "src")
-    newest = max((path.stat().st_mtime for path in (BENCH_DIR.parent / "src").rglob("*.py")), default=0)
-    edited = datetime.fromtimestamp(newest, timezone.utc).isoformat(timespec="seconds")
-    return (f"commit {git('rev-parse', '--short', 'HEAD') or '?'}"
-            + (f", src/ edited ({len(changed.splitlines())} files, newest {edited})" if changed else ", src/ clean"))
-
-
 def rewritten_query(results) -> str | None:
     """What the engine searched instead of the query: the last «…» of its
     notices («vieejt» → «việt»; no results → the suggestion), else
@@ -159,7 +141,7 @@ def run_set(engine, query_set: QuerySet) -> dict:
     for query in query_set.queries:
         started = time.perf_counter()
         try:
-            results = engine.search(query.text, per_page=TOP_K)
+            results = engine.search(query.text, per_page=TOP_K, **ranking_only(engine))
             hits, suggestion, rewrite = [h.id for h in results.hits], results.suggestion, rewritten_query(results)
         except Exception as error:  # report, do not stop the benchmark
             hits, suggestion, rewrite = [], None, None
@@ -408,21 +390,20 @@ def main(argv=None) -> int:
     if failures := builders.self_check():
         sys.exit("reader_query_sets self-check failed:\n  " + "\n  ".join(failures))
     run = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": args.quick,
-           "index_dir": str(args.index_dir), "seed": SEED, "engine_source": source_state(),
+           "index_dir": str(args.index_dir), "seed": SEED, "engine_source": engine_source(),
            "latency": "wall time of one search call (top 10), warm"}
-    print(f"Load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs.", flush=True)
+    print(f"Load average {load_average()[0]:.2f} on {os.cpu_count()} CPUs.", flush=True)
     engine, run["documents"] = open_engine(args.index_dir)
     counts = DocumentCounts(engine, args.index_dir, run["documents"], WORK_DIR / "reader-queries-df.json")
     sets = build_sets(args.sets, args.quick, engine, counts)
     print(f"Built {len(sets)} sets ({sum(len(s.queries) for s in sets.values())} queries, "
           f"{counts.looked_up} document counts looked up).", flush=True)
     runs = run_sets(engine, sets)
-    run.update(finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), load_average=os.getloadavg())
+    run.update(finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), load_average=load_average())
     result = {"run": run, **analyse(runs, sets, engine), "runs": runs}
     result["table"] = table = "\n".join(render(result, sets))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, ensure_ascii=False, indent=1))
-    print("\n" + table + f"\n\nWritten: {args.output}")
+    print("\n" + table + "\n")
+    write_results(result, args.output)
     return 0
 
 

@@ -1,7 +1,7 @@
 """Query sets typed the way Vietnamese readers type them (issue 13).
 
 Every set is derived deterministically (seed 13) from the public data in
-``../shared/data`` and comes as a ``QuerySet`` of ``bench/common.py``; its
+``../shared/data`` and comes as a ``QuerySet`` of ``bench.datasets``; its
 plain twin shares the qids, so a run can compare the two query by query:
 
 * keystrokes with the input method off (:func:`keystroke_query_sets`): the
@@ -24,8 +24,8 @@ plain twin shares the qids, so a run can compare the two query by query:
   words; and the same window with that noun swapped for another rare one,
   which should no longer find the article first.
 
-Run ``python bench/reader_query_sets.py`` to self-check the encoders and the
-typo makers on hand-made examples (silent unless something fails).
+``python -m bench.reader_query_sets`` self-checks the encoders and the typo
+makers on hand-made examples (silent unless something fails); so do the tests.
 """
 
 from __future__ import annotations
@@ -35,14 +35,9 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from pathlib import Path
 from collections.abc import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import (  # noqa: E402
-    KI_QUERIES, SEED, Query, QuerySet, iter_jsonl, mds_query_sets,
-)
+from bench.datasets import KI_QUERIES, SEED, Query, QuerySet, iter_jsonl, mds_query_sets
 
 # --- keystrokes with the input method off ---------------------------------------
 
@@ -423,7 +418,7 @@ def rare_word_candidates(title: str) -> list[int]:
 
 
 def _rare_kind(word: str) -> str:
-    from vn_search.analysis.abbreviations import looks_like_syllable
+    from vn_search.analysis.abbreviation_keys import looks_like_syllable
     return "vietnamese" if looks_like_syllable(word) else "foreign"
 
 

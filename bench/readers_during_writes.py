@@ -2,8 +2,8 @@
 
 The full-size run of tests/test_concurrent_readers.py: ``vn-search serve``
 (the real CLI, a subprocess on a free loopback port) serves a copy of the
-``--base``-article index of bench/load.py, ``--readers`` threads send the
-query mix of bench/load.py to ``/api/search`` on keep-alive connections for
+``--base``-article load index of ``bench.serving``, ``--readers`` threads send
+its query mix to ``/api/search`` on keep-alive connections for
 the whole run, and meanwhile ``vn-search index`` adds ``--docs`` articles the
 index does not hold (vietnews val, or another split with ``--source``).
 
@@ -27,13 +27,13 @@ An error is any response other than 200 or a failed connection, probes
 included. The server's stderr is kept in ``bench/work/readers-during-writes/``
 to explain one.
 
-The base index is bench/load.py's ``bench/work/load-index-<base>`` (built by
-it first when missing); it is copied, never written to, so load.py keeps
-measuring the index it built.
+The base index is ``bench/work/load-index-<base>`` (built first when
+missing); it is copied, never written to, so bench.load keeps measuring the
+index it built.
 
 Usage (repository root, project venv; needs /work/shared/data)::
 
-    .venv/bin/python bench/readers_during_writes.py [--docs 5000] [--base 20000] [--readers 8]
+    .venv/bin/python -m bench.readers_during_writes [--docs 5000] [--base 20000] [--readers 8]
         [--source val] [--probes 20] [--before 30] [--after 30] [--threads 8] [--workers N]
 
 Prints a table and the machine load, writes
@@ -44,7 +44,6 @@ not hold (an error, or a probe never found).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -60,31 +59,27 @@ from itertools import islice
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "bench" / "work" / "readers-during-writes"
-RESULTS = ROOT / "bench" / "results"
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.common import RESULTS_DIR, ROOT, WORK_DIR, load_average, percentile, print_table, vn_search_command, write_results
+from bench.datasets import DATA_DIR, SEED, iter_jsonl, write_jsonl
+from bench.serving import MIX, Server, ensure_load_index, get, query_mix
 
-from common import DATA_DIR, SEED, iter_jsonl, percentile  # noqa: E402
-from load import HOST, MIX, Server, cli, ensure_index, free_port, get, query_mix  # noqa: E402
-
+WORK = WORK_DIR / "readers-during-writes"
 PROBE_POLL_SECONDS = 0.25
 PROBE_TITLE_WORDS = 8
 TOP = 10
-HTTP_TIMEOUT = 60
 
 
 # -- the index, the new articles and the server ------------------------------------------
 
 
 def copy_base_index(base: int) -> tuple[Path, list[dict]]:
-    """A fresh copy of load.py's base index (built first when missing), and
+    """A fresh copy of the load index (built first when missing), and
     its articles' ids and titles.
 
     A copy, not hard links: the write must not be able to touch a single
     file of the index other benchmarks measure.
     """
-    original, records, _ = ensure_index(base)
+    original, records, _ = ensure_load_index(base)
     index = WORK / "index"
     shutil.rmtree(index, ignore_errors=True)
     WORK.mkdir(parents=True, exist_ok=True)
@@ -98,68 +93,13 @@ def write_new_articles(source: str, docs: int, indexed_ids: set[str]) -> tuple[P
     hold, as a JSONL file for the CLI; (file, their ids and titles)."""
     split = DATA_DIR / "vietnews" / f"{source}.jsonl.gz"
     if not split.exists():
-        raise SystemExit(f"bench/readers_during_writes.py needs {split}")
-    fresh = (record for record in iter_jsonl(split) if record["id"] not in indexed_ids)
-    path = WORK / f"new-{source}-{docs}.jsonl"
-    records = []
-    with open(path, "w", encoding="utf-8") as stream:
-        for record in islice(fresh, docs):
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-            records.append({"id": record["id"], "title": record["title"]})
+        raise SystemExit(f"bench.readers_during_writes needs {split}")
+    fresh = list(islice((record for record in iter_jsonl(split) if record["id"] not in indexed_ids), docs))
+    path = write_jsonl(WORK / f"new-{source}-{docs}.jsonl", fresh)
+    records = [{"id": record["id"], "title": record["title"]} for record in fresh]
     if len(records) < docs:
         raise SystemExit(f"{split} has only {len(records)} articles that are not indexed yet")
     return path, records
-
-
-class LoggedServer(Server):
-    """load.py's `vn-search serve`, with its stderr kept in a file: a failed
-    request during the write has to be explained, and the traceback is
-    only in the server's log."""
-
-    def __init__(self, index: Path, threads: int, log: Path) -> None:
-        self.port = free_port()
-        self.log = log
-        with open(log, "wb") as stream:
-            self.process = subprocess.Popen(
-                cli("serve", "--index", index, "--host", HOST, "--port", self.port, "--threads", threads),
-                stdout=subprocess.DEVNULL, stderr=stream, start_new_session=True,
-            )
-        deadline = time.monotonic() + 120
-        while self.get("/healthz")[0] != 200:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit(f"the server did not start; see {log}")
-            time.sleep(0.2)
-
-    def get(self, path: str) -> tuple[int | None, bytes]:
-        """One request on a connection of its own: (status or None, body)."""
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=HTTP_TIMEOUT)
-        try:
-            connection.request("GET", path)
-            response = connection.getresponse()
-            return response.status, response.read()
-        except (OSError, http.client.HTTPException) as error:
-            return None, repr(error).encode()
-        finally:
-            connection.close()
-
-    def anonymous_mb(self) -> int:
-        """Private memory (RssAnon) of the server and any worker processes it
-        forked, from /proc: the index copies readers hold show up here."""
-        total_kb = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                # the session's id: the server started its own, its workers stay in it
-                if int(stat.read_text().rsplit(")", 1)[1].split()[3]) != self.process.pid:
-                    continue
-                status = (stat.parent / "status").read_text()
-            except (OSError, IndexError, ValueError):
-                continue  # the process is gone
-            total_kb += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("RssAnon:")), 0)
-        return total_kb // 1024
-
-    def log_tail(self, lines: int = 40) -> list[str]:
-        return self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
 
 
 # -- readers --------------------------------------------------------------------------------
@@ -177,8 +117,8 @@ class Readers:
     """``count`` threads, each on its own keep-alive connection, cycling
     through the query mix from its own offset until stopped."""
 
-    def __init__(self, port: int, paths: list[str], count: int) -> None:
-        self.port = port
+    def __init__(self, server: Server, paths: list[str], count: int) -> None:
+        self.server = server
         self.paths = paths
         self.stop_event = threading.Event()
         self.samples: list[list[Sample]] = [[] for _ in range(count)]
@@ -196,7 +136,7 @@ class Readers:
 
     def _read(self, number: int) -> None:
         samples = self.samples[number]  # this thread's own list: no lock on the hot path
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=HTTP_TIMEOUT)
+        connection = self.server.connection()
         cursor = number * len(self.paths) // len(self.threads)
         while not self.stop_event.is_set():
             path = self.paths[cursor % len(self.paths)]
@@ -218,7 +158,7 @@ class Readers:
 class Probes:
     """Known new articles, searched by title until each is in the top 10."""
 
-    def __init__(self, server: LoggedServer, records: list[dict], count: int, rng: random.Random) -> None:
+    def __init__(self, server: Server, records: list[dict], count: int, rng: random.Random) -> None:
         self.server = server
         telling = [record for record in records if len(record["title"].split()) >= PROBE_TITLE_WORDS]
         self.records = rng.sample(telling, min(count, len(telling)))
@@ -266,7 +206,7 @@ class MemoryWatch:
     the write and from the write on (a new generation is opened while the
     old one is still in use)."""
 
-    def __init__(self, server: LoggedServer) -> None:
+    def __init__(self, server: Server) -> None:
         self.server = server
         self.peak_before_mb = 0
         self.peak_from_write_mb = 0
@@ -292,7 +232,7 @@ def run_writer(corpus: Path, index: Path, workers: int | None, log: Path) -> tup
     (exit code, its --json report)."""
     extra = ["--workers", workers] if workers else []
     with open(log, "wb") as stderr:
-        process = subprocess.Popen(cli("index", corpus, "--index", index, "--json", "--no-progress", *extra),
+        process = subprocess.Popen(vn_search_command("index", corpus, "--index", index, "--json", "--no-progress", *extra),
                                    stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
         try:
             stdout, _ = process.communicate()
@@ -333,19 +273,7 @@ def phase_row(name: str, samples: list[Sample]) -> dict:
     }
 
 
-def print_table(rows: list[dict]) -> None:
-    columns = ["phase", "seconds", "requests", "req_per_s", "errors", "5xx", "p50_ms", "p95_ms", "p99_ms", "max_ms"]
-    widths = {c: max(len(c), *(len(str(row[c])) for row in rows)) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    for row in rows:
-        print("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
-
-
-def load_average() -> list[float]:
-    return [round(value, 2) for value in os.getloadavg()]
-
-
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=5000, help="articles the write adds")
     parser.add_argument("--base", type=int, default=20_000, help="articles in the index before the write")
@@ -360,58 +288,68 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
     parser.add_argument("--workers", type=int, default=None, help="analysis processes of the write (default: one per core)")
     parser.add_argument("--seed", type=int, default=SEED)
-    options = parser.parse_args()
+    return parser.parse_args(argv)
 
-    load_start = load_average()
-    print(f"load average at start (1/5/15 min): {load_start}; {os.cpu_count()} cpus", flush=True)
-    index, base_records = copy_base_index(options.base)
-    corpus, new_records = write_new_articles(options.source, options.docs, {r["id"] for r in base_records})
-    rng = random.Random(options.seed)
-    paths = [path for _, path in query_mix(base_records, 5000, rng)]
 
-    server = LoggedServer(index, options.threads, WORK / "server.log")
-    readers = Readers(server.port, paths, options.readers)
-    probes = Probes(server, new_records, options.probes, rng)
+@dataclass
+class Timeline:
+    """What one run saw, and when (perf_counter moments)."""
+
+    samples: list[Sample]
+    found_before: int
+    documents_before: int
+    documents_after: int
+    before_start: float
+    writer_start: float
+    writer_end: float
+    visible: float
+    after_end: float
+    exit_code: int
+    index_report: dict | None
+
+
+def run_write(server: Server, readers: Readers, probes: Probes, memory: MemoryWatch, corpus: Path,
+              index: Path, options: argparse.Namespace) -> Timeline:
+    """Warm-up and baseline, the write with the probes watching, then
+    reading on until ``--after`` seconds past the new articles' arrival."""
+    documents_before = json.loads(server.get("/healthz")[1])["documents"]
+    print(f"serving {index.relative_to(ROOT)} ({documents_before} documents) on port {server.port}; "
+          f"{options.readers} readers; adding {options.docs} articles from vietnews {options.source}", flush=True)
+    found_before = probes.count_found()
+    probes.found_at.clear()
+    readers.start()
+    time.sleep(options.warmup)
+    before_start = time.perf_counter()
+    time.sleep(options.before)
+
+    print(f"before: {options.before:.0f} s of baseline done; vn-search index starts", flush=True)
     writer_done = threading.Event()
-    memory = MemoryWatch(server)
-    memory.thread.start()
-    try:
-        documents_before = json.loads(server.get("/healthz")[1])["documents"]
-        print(f"serving {index.relative_to(ROOT)} ({documents_before} documents) on {HOST}:{server.port}; "
-              f"{options.readers} readers; adding {len(new_records)} articles from vietnews {options.source}",
-              flush=True)
-        found_before = probes.count_found()
-        probes.found_at.clear()
-        readers.start()
-        time.sleep(options.warmup)
-        before_start = time.perf_counter()
-        time.sleep(options.before)
+    watcher = threading.Thread(target=probes.watch, args=(writer_done, options.visible_timeout), daemon=True)
+    writer_start = time.perf_counter()
+    memory.writing.set()
+    watcher.start()
+    exit_code, index_report = run_writer(corpus, index, options.workers, WORK / "index.log")
+    writer_end = time.perf_counter()
+    writer_done.set()
+    print(f"during: vn-search index exited ({exit_code}) after {writer_end - writer_start:.1f} s", flush=True)
+    watcher.join()
+    visible = time.perf_counter()
+    time.sleep(options.after)
+    samples = readers.stop()
+    after_end = time.perf_counter()
+    documents_after = json.loads(server.get("/healthz")[1])["documents"]
+    return Timeline(samples, found_before, documents_before, documents_after, before_start, writer_start,
+                    writer_end, visible, after_end, exit_code, index_report)
 
-        print(f"before: {options.before:.0f} s of baseline done; vn-search index starts", flush=True)
-        watcher = threading.Thread(target=probes.watch, args=(writer_done, options.visible_timeout), daemon=True)
-        writer_start = time.perf_counter()
-        memory.writing.set()
-        watcher.start()
-        exit_code, index_report = run_writer(corpus, index, options.workers, WORK / "index.log")
-        writer_end = time.perf_counter()
-        writer_done.set()
-        print(f"during: vn-search index exited ({exit_code}) after {writer_end - writer_start:.1f} s", flush=True)
-        watcher.join()
-        visible = time.perf_counter()
-        time.sleep(options.after)
-        samples = readers.stop()
-        after_end = time.perf_counter()
-        documents_after = json.loads(server.get("/healthz")[1])["documents"]
-    finally:
-        readers.stop_event.set()
-        memory.stop_event.set()
-        server.stop()
-    load_end = load_average()
 
+def report(run: Timeline, probes: Probes, memory: MemoryWatch, server: Server, options: argparse.Namespace,
+           load_start: list[float]) -> dict:
+    """Print the table and the verdict; the figures, for the JSON file."""
+    samples = run.samples
     in_phase = {
-        "before": [s for s in samples if before_start <= s.started < writer_start],
-        "during write": [s for s in samples if writer_start <= s.started < writer_end],
-        "after": [s for s in samples if writer_end <= s.started < after_end],
+        "before": [s for s in samples if run.before_start <= s.started < run.writer_start],
+        "during write": [s for s in samples if run.writer_start <= s.started < run.writer_end],
+        "after": [s for s in samples if run.writer_end <= s.started < run.after_end],
     }
     rows = [phase_row(name, chosen) for name, chosen in in_phase.items()]
     rows.append(phase_row("whole run", samples))  # the warm-up too: an error there counts
@@ -422,49 +360,72 @@ def main() -> None:
     all_visible = max(probes.found_at.values()) if len(probes.found_at) == len(probes.records) else None
 
     def since_writer_end(moment: float | None) -> float | None:
-        return round(moment - writer_end, 2) if moment is not None else None
+        return round(moment - run.writer_end, 2) if moment is not None else None
 
-    expected_after = documents_before + len(new_records)
-    held = (errors == 0 and exit_code == 0 and found_before == 0 and all_visible is not None
-            and documents_after == expected_after)
+    writer_seconds = run.writer_end - run.writer_start
+    expected_after = run.documents_before + options.docs
+    held = (errors == 0 and run.exit_code == 0 and run.found_before == 0 and all_visible is not None
+            and run.documents_after == expected_after)
+    load_end = load_average()
     print()
-    print_table(rows)
+    print_table(rows, ["phase", "seconds", "requests", "req_per_s", "errors", "5xx", "p50_ms", "p95_ms", "p99_ms",
+                       "max_ms"])
     print()
-    print(f"index run: {writer_end - writer_start:.1f} s for {len(new_records)} articles (exit {exit_code}; "
-          f"the CLI's own timing {index_report['seconds']:.1f} s)" if index_report else
-          f"index run: {writer_end - writer_start:.1f} s, exit {exit_code}, no report (see {WORK / 'index.log'})")
+    print(f"index run: {writer_seconds:.1f} s for {options.docs} articles (exit {run.exit_code}; "
+          f"the CLI's own timing {run.index_report['seconds']:.1f} s)" if run.index_report else
+          f"index run: {writer_seconds:.1f} s, exit {run.exit_code}, no report (see {WORK / 'index.log'})")
     print(f"new articles visible {since_writer_end(first_visible)} s after the index command exited "
           f"(first probe, polled every {PROBE_POLL_SECONDS} s); all probes found by "
           f"{since_writer_end(all_visible)} s (asked in turn)")
-    print(f"probes found: {len(probes.found_at)}/{len(probes.records)} (before the write: {found_before}); "
-          f"documents {documents_before} -> {documents_after} (expected {expected_after})")
+    print(f"probes found: {len(probes.found_at)}/{len(probes.records)} (before the write: {run.found_before}); "
+          f"documents {run.documents_before} -> {run.documents_after} (expected {expected_after})")
     print(f"server private memory (RssAnon), peak: {memory.peak_before_mb} MB before the write, "
           f"{memory.peak_from_write_mb} MB from the write on")
     print(f"errors: {errors}" + (f"; first: {failures[:3]}" if failures else ""))
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}")
     print(f"promise 2 {'holds' if held else 'DOES NOT HOLD'}")
-
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "readers_during_writes.json"
-    out.write_text(json.dumps({
-        "base_documents": documents_before, "new_articles": len(new_records), "source": options.source,
+    return {
+        "base_documents": run.documents_before, "new_articles": options.docs, "source": options.source,
         "readers": options.readers, "server_threads": options.threads, "workers": options.workers,
         "seed": options.seed, "cpus": os.cpu_count(), "mix": dict(MIX),
         "phases": rows, "errors": errors, "failures": failures,
-        "index_exit_code": exit_code, "index_seconds": round(writer_end - writer_start, 1), "index_report": index_report,
+        "index_exit_code": run.exit_code, "index_seconds": round(writer_seconds, 1), "index_report": run.index_report,
         "visible_first_s_after_index_exit": since_writer_end(first_visible),
         "visible_all_s_after_index_exit": since_writer_end(all_visible),
         "probe_poll_s": PROBE_POLL_SECONDS, "probes_total": len(probes.records), "probes_found": len(probes.found_at),
-        "probes_found_before_write": found_before, "probe_ids": [r["id"] for r in probes.records],
-        "documents_before": documents_before, "documents_after": documents_after,
-        "after_visible_seconds": round(after_end - visible, 1),
+        "probes_found_before_write": run.found_before, "probe_ids": [r["id"] for r in probes.records],
+        "documents_before": run.documents_before, "documents_after": run.documents_after,
+        "after_visible_seconds": round(run.after_end - run.visible, 1),
         "server_anon_mb_peak_before": memory.peak_before_mb, "server_anon_mb_peak_from_write": memory.peak_from_write_mb,
         "load_start": load_start, "load_end": load_end, "held": held,
         "server_log_tail": server.log_tail() if errors else [],
-    }, ensure_ascii=False, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
-    sys.exit(0 if held else 1)
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    load_start = load_average()
+    print(f"load average at start (1/5/15 min): {load_start}; {os.cpu_count()} cpus", flush=True)
+    index, base_records = copy_base_index(options.base)
+    corpus, new_records = write_new_articles(options.source, options.docs, {r["id"] for r in base_records})
+    rng = random.Random(options.seed)
+    paths = [path for _, path in query_mix(base_records, 5000, rng)]
+
+    server = Server(index, threads=options.threads, log=WORK / "server.log")
+    readers = Readers(server, paths, options.readers)
+    probes = Probes(server, new_records, options.probes, rng)
+    memory = MemoryWatch(server)
+    memory.thread.start()
+    try:
+        run = run_write(server, readers, probes, memory, corpus, index, options)
+    finally:
+        readers.stop_event.set()
+        memory.stop_event.set()
+        server.stop()
+    figures = report(run, probes, memory, server, options, load_start)
+    write_results(figures, RESULTS_DIR / "readers_during_writes.json")
+    return 0 if figures["held"] else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

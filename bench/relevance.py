@@ -6,15 +6,15 @@ query sets through both, and prints MRR@10, Recall@10, nDCG@10, Success@1,
 warm latency and empty results per set, with the project's goals and the
 published baselines beside them::
 
-    .venv/bin/python bench/relevance.py                 # corpus C, ~15 min
-    .venv/bin/python bench/relevance.py --quick         # smoke test, ~1 min
-    .venv/bin/python bench/relevance.py --rebuild --sets mds,mds-unaccented
+    .venv/bin/python -m bench.relevance                 # corpus C, ~15 min
+    .venv/bin/python -m bench.relevance --quick         # smoke test, ~1 min
+    .venv/bin/python -m bench.relevance --rebuild --sets mds,mds-unaccented
 
 Query sets (``--sets``; ``mds-variants`` runs two sets, ``ki4w`` runs the
 accented and the unaccented one):
 
 * ``mds``: the 199 human MDS cluster labels, as typed;
-* ``mds-unaccented``: the same through unidecode (see ``common.unaccent``);
+* ``mds-unaccented``: the same through unidecode (see ``datasets.unaccent``);
 * ``mds-variants``: the labels with hòa→hoà tone placement, and the labels in
   NFD. An engine that normalises text must rank them exactly as ``mds``;
 * ``ki4w`` / ``ki4w-unaccented``: vietnews known-item queries, each title cut
@@ -38,18 +38,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR))
-
-from common import (  # noqa: E402
+from bench import result_set
+from bench.common import RESULTS_DIR, WORK_DIR, engine_source, percentile, ranking_only, write_results
+from bench.datasets import (
     CORPUS_C, CORPUS_C_SIZE, CORPUS_QUICK, SEED, TOP_K, QuerySet, corpus_ids,
-    known_item_query_sets, mds_query_sets, mean_metrics, percentile, query_metrics,
+    known_item_query_sets, mds_query_sets, mean_metrics, query_metrics,
 )
-from fts5_baseline import Fts5Baseline  # noqa: E402
-import result_set  # noqa: E402
+from bench.fts5_baseline import Fts5Baseline
 
-WORK_DIR = BENCH_DIR / "work"
-RESULTS_DIR = BENCH_DIR / "results"
 WARMUP_QUERIES = 20
 
 ALL_SETS = ["mds", "mds-unaccented", "mds-variants-tone", "mds-variants-nfd",
@@ -359,29 +355,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    corpus = CORPUS_QUICK if args.quick else CORPUS_C
-    started_at = datetime.now(timezone.utc)
-    ids = corpus_ids(corpus)
-    known = set(ids)
-    if not args.quick and len(ids) != CORPUS_C_SIZE:
-        print(f"WARNING: corpus C should hold {CORPUS_C_SIZE} documents, found {len(ids)}.")
+def query_sets(names: list[str], known: set[str], ki_n: int) -> dict[str, QuerySet]:
+    """The query sets asked for, over the documents of the corpus."""
     available = {**mds_query_sets(known)}
-    if any(s.startswith("ki4w") for s in args.sets):
-        available.update(known_item_query_sets(known, args.ki_n))
-    sets = {name: available[name] for name in args.sets}
-    warmup = [q.text for q in mds_query_sets(known)["mds"].queries[:WARMUP_QUERIES]]
+    if any(name.startswith("ki4w") for name in names):
+        available.update(known_item_query_sets(known, ki_n))
+    return {name: available[name] for name in names}
 
-    engine, ours_build = open_engine(args.index_dir, corpus, len(ids), args.rebuild)
-    warming = {"lists": 0, "seconds": 0.0}
-    if not args.cold:
-        # What `vn-search serve` does in each worker at start: the first set
-        # would otherwise also time decoding the commonest posting lists.
-        started = time.perf_counter()
-        warming = {"lists": engine.warm(), "seconds": round(time.perf_counter() - started, 2)}
-        print(f"Warmed {warming['lists']} posting lists in {warming['seconds']} s (--cold to skip).", flush=True)
 
+def warm(engine, cold: bool) -> dict:
+    """What `vn-search serve` does in each worker at start: the first set
+    would otherwise also time decoding the commonest posting lists."""
+    if cold:
+        return {"lists": 0, "seconds": 0.0}
+    started = time.perf_counter()
+    warming = {"lists": engine.warm(), "seconds": round(time.perf_counter() - started, 2)}
+    print(f"Warmed {warming['lists']} posting lists in {warming['seconds']} s (--cold to skip).", flush=True)
+    return warming
+
+
+def run_both(engine, corpus: list[Path], sets: dict[str, QuerySet], warmup: list[str]) -> tuple[dict, dict, dict]:
+    """Our engine and an FTS5 peer built for the run, on every set:
+    (results, FTS5 build figures, result-set rows)."""
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     handle, db_name = tempfile.mkstemp(prefix="fts5-", suffix=".sqlite", dir=WORK_DIR)
     os.close(handle)
@@ -391,27 +386,49 @@ def main(argv=None) -> int:
         fts5_build = fts5.build(corpus)
 
         def search_ours(text: str) -> list[str]:
-            return [hit.id for hit in engine.search(text, per_page=TOP_K).hits]
+            return [hit.id for hit in engine.search(text, per_page=TOP_K, **ranking_only(engine)).hits]
 
         results = run_systems({"vn_search": search_ours, "fts5": fts5.search}, sets, warmup)
         set_rows = measure_result_sets(engine, fts5, corpus, sets)
     finally:
         fts5.remove()
+    return results, fts5_build, set_rows
 
-    identity = variant_identity(results["vn_search"])
-    ki_first_300 = {}
+
+def first_300(results: dict) -> dict[str, float]:
+    """KI-4w MRR over the first 300 queries, the subset the Whoosh baselines used."""
+    figures = {}
     for name in ("ki4w", "ki4w-unaccented"):
         if name in results["vn_search"] and len(results["vn_search"][name]["per_query"]) > 300:
             for system in ("vn_search", "fts5"):
                 first = results[system][name]["per_query"][:300]
-                ki_first_300[f"{system} {name}"] = sum(q["rr"] for q in first) / len(first)
+                figures[f"{system} {name}"] = sum(q["rr"] for q in first) / len(first)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    corpus = CORPUS_QUICK if args.quick else CORPUS_C
+    started_at = datetime.now(timezone.utc)
+    ids = corpus_ids(corpus)
+    known = set(ids)
+    if not args.quick and len(ids) != CORPUS_C_SIZE:
+        print(f"WARNING: corpus C should hold {CORPUS_C_SIZE} documents, found {len(ids)}.")
+    sets = query_sets(args.sets, known, args.ki_n)
+    warmup = [q.text for q in mds_query_sets(known)["mds"].queries[:WARMUP_QUERIES]]
+
+    engine, ours_build = open_engine(args.index_dir, corpus, len(ids), args.rebuild)
+    warming = warm(engine, args.cold)
+    results, fts5_build, set_rows = run_both(engine, corpus, sets, warmup)
+
+    identity = variant_identity(results["vn_search"])
     result = {
         "run": {
             "started_at": started_at.isoformat(timespec="seconds"),
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "quick": args.quick, "corpus_name": "quick (MDS + vietnews sample)" if args.quick else "C",
             "corpus": [str(p) for p in corpus], "documents": len(ids),
-            "index_dir": str(args.index_dir), "ki_n": args.ki_n, "seed": SEED,
+            "index_dir": str(args.index_dir), "ki_n": args.ki_n, "seed": SEED, "engine_source": engine_source(),
             "warmup_queries": len(warmup), "warming": warming, "python": sys.version.split()[0],
             "peak_rss_mb": _peak_rss_mb(), "cpu_count": os.cpu_count(),
             "latency": "wall time of one search call (top 10) per query, one pass, warm",
@@ -421,22 +438,19 @@ def main(argv=None) -> int:
         "set_info": {name: {"description": s.description, "queries": len(s.queries),
                             "dropped_no_judged_doc": s.dropped, **s.notes}
                      for name, s in sets.items()},
-        "goals": [],
+        "goals": goals(results["vn_search"], identity),
         "variant_identity": identity,
-        "ki4w_first_300": ki_first_300,
+        "ki4w_first_300": first_300(results),
         "published_baselines": {"note": PUBLISHED_NOTE, "columns": ["mds", "mds-unaccented", "ki4w"],
                                 "rows": {s: [a, b, c] for s, a, b, c in PUBLISHED_BASELINES}},
         "results": results,
+        "result_set": set_rows,
     }
-    result["goals"] = goals(results["vn_search"], identity)
-    result["result_set"] = set_rows
-    table = render(result) + ("\n\n" + result_set.render(set_rows) if set_rows else "")
-    result["table"] = table
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    result["table"] = table = render(result) + ("\n\n" + result_set.render(set_rows) if set_rows else "")
     print()
     print(table)
-    print(f"\nWritten: {args.output}")
+    print()
+    write_results(result, args.output)
     return 0
 
 

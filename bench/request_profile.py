@@ -1,8 +1,8 @@
 """Where one search request's CPU goes, in-process, through the Flask app.
 
-Runs the query mix of ``bench/load.py`` (accented, unaccented, phrases,
+Runs the query mix of ``bench.serving`` (accented, unaccented, phrases,
 page 2+, two words) over ``bench/work/load-index-<docs>/`` (built by
-load.py) through ``app.test_client()``: to ``/api/search`` and to the
+bench.load) through ``app.test_client()``: to ``/api/search`` and to the
 ``/search`` page (every other query), no query twice, in a fresh process, so posting
 lists are decoded as a server meets them. Prints CPU ms per request by
 endpoint and query kind (without the profiler), then the share of each
@@ -13,7 +13,7 @@ work per request, the ceiling being ``cores / CPU per request``.
 
 Usage (repository root, project venv)::
 
-    .venv/bin/python bench/request_profile.py [--docs 20000] [--queries 300] [--seed 13]
+    .venv/bin/python -m bench.request_profile [--docs 20000] [--queries 300] [--seed 13]
 
 Writes ``bench/results/request_profile.json``.
 """
@@ -22,21 +22,15 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import pstats
 import random
 import sys
 import time
 from collections import defaultdict
-from itertools import islice
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-sys.path.insert(0, str(ROOT / "bench"))
-
-from common import SEED, VIETNEWS_TEST_DOCS, iter_jsonl  # noqa: E402
-from load import WORK, query_mix  # noqa: E402
+from bench.common import RESULTS_DIR, write_results
+from bench.datasets import SEED
+from bench.serving import load_index_path, load_index_titles, query_mix
 
 # (part, module file suffix, function): cumulative time of each, from the profile.
 PARTS = [
@@ -97,17 +91,28 @@ def profile_parts(client, requests) -> dict[str, float]:
     return shares
 
 
-def main() -> None:
+def print_report(table: dict[str, dict[str, float]], shares: dict[str, float], queries: int, docs: int) -> None:
+    kinds = sorted({kind for row in table.values() for kind in row})
+    print(f"CPU ms per request, {queries} distinct queries, {docs} documents")
+    print("endpoint      " + "  ".join(k.rjust(10) for k in kinds))
+    for endpoint, row in table.items():
+        print(endpoint.ljust(14) + "  ".join(f"{row.get(k, ''):>10}" for k in kinds))
+    print("\nshare of profiled CPU (both endpoints; cumulative, so nested parts overlap)")
+    for part, share in shares.items():
+        print(f"  {part.ljust(34)} {share:5.1f} %")
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=300, help="queries per pass (half to each endpoint)")
     parser.add_argument("--seed", type=int, default=SEED)
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
 
-    index = WORK / f"load-index-{options.docs}"
+    index = load_index_path(options.docs)
     if not (index / "current").exists():
-        raise SystemExit(f"{index} is missing: run bench/load.py --docs {options.docs} first")
-    records = [{"id": r["id"], "title": r["title"]} for r in islice(iter_jsonl(VIETNEWS_TEST_DOCS), options.docs)]
+        raise SystemExit(f"{index} is missing: run python -m bench.load --docs {options.docs} first")
+    records = load_index_titles(options.docs)
     rng = random.Random(options.seed)
     warmup, timed, profiled = (requests_for(query_mix(records, n, rng)) for n in (20, options.queries, options.queries))
 
@@ -118,21 +123,11 @@ def main() -> None:
     table = cpu_per_request(client, timed)
     shares = profile_parts(client, profiled)
 
-    kinds = sorted({kind for row in table.values() for kind in row})
-    print(f"CPU ms per request, {options.queries} distinct queries, {options.docs} documents")
-    print("endpoint      " + "  ".join(k.rjust(10) for k in kinds))
-    for endpoint, row in table.items():
-        print(endpoint.ljust(14) + "  ".join(f"{row.get(k, ''):>10}" for k in kinds))
-    print("\nshare of profiled CPU (both endpoints; cumulative, so nested parts overlap)")
-    for part, share in shares.items():
-        print(f"  {part.ljust(34)} {share:5.1f} %")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "request_profile.json"
-    out.write_text(json.dumps({"documents": options.docs, "queries": options.queries, "seed": options.seed,
-                               "cpu_ms_per_request": table, "profile_share_percent": shares},
-                              ensure_ascii=False, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
+    print_report(table, shares, options.queries, options.docs)
+    write_results({"documents": options.docs, "queries": options.queries, "seed": options.seed,
+                   "cpu_ms_per_request": table, "profile_share_percent": shares}, RESULTS_DIR / "request_profile.json")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,15 +1,15 @@
 """Diacritic restoration ("Có phải bạn muốn tìm …"): AccentModel against pyvi.
 
-One command trains ``vn_search.restore.AccentModel`` on corpus C (or reuses
+One command trains ``vn_search.accents.AccentModel`` on corpus C (or reuses
 the model cached in bench/work), strips the diacritics of 1,000 vietnews
 *validation* headlines (a split corpus C does not hold), restores them, and
 prints syllable and whole-headline accuracy with p50/p95 milliseconds per
 query for the model and for pyvi's ``ViUtils.add_accents``, then training
 time, peak memory, load time and model size beside the project's goals::
 
-    .venv/bin/python bench/restoration.py               # reuses bench/work/accent-model.npz
-    .venv/bin/python bench/restoration.py --retrain     # trains on corpus C again (about a minute)
-    .venv/bin/python bench/restoration.py --retrain --workers 2   # shards merged in the parent
+    .venv/bin/python -m bench.restoration               # reuses bench/work/accent-model.npz
+    .venv/bin/python -m bench.restoration --retrain     # trains on corpus C again (about a minute)
+    .venv/bin/python -m bench.restoration --retrain --workers 2   # shards merged in the parent
 
 The headlines are drawn with a fixed seed from vietnews/val.jsonl.gz, leaving
 out any whose text is also a title in corpus C. Their diacritics are removed
@@ -32,24 +32,18 @@ import resource
 import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR))
+from vn_search.accents import AccentModel
+from vn_search.analysis.fold import fold_text
+from vn_search.analysis.normalize import normalize_text
 
-from common import CORPUS_C, CORPUS_C_SIZE, DATA_DIR, iter_jsonl  # noqa: E402
+from bench.common import RESULTS_DIR, WORK_DIR, load_average, percentile, print_table, write_results
+from bench.datasets import CORPUS_C, CORPUS_C_SIZE, DATA_DIR, SEED, iter_jsonl
 
-from vn_search.analysis.fold import fold_text  # noqa: E402
-from vn_search.analysis.normalize import normalize_text  # noqa: E402
-from vn_search.restore import AccentModel  # noqa: E402
-
-WORK_DIR = BENCH_DIR / "work"
-RESULTS_DIR = BENCH_DIR / "results"
 MODEL_PATH = WORK_DIR / "accent-model.npz"
 TRAINING_PATH = WORK_DIR / "accent-model.training.json"  # how the cached model was made
 VAL_HEADLINES = DATA_DIR / "vietnews" / "val.jsonl.gz"
-SEED = 13  # the benchmarks' common seed (bench/common.py)
 SAMPLE_SIZE = 1000
 WARMUP_QUERIES = 20
 TIMING_PASSES = 3
@@ -104,7 +98,7 @@ def train(workers: int) -> tuple[AccentModel, dict]:
         "wall_s": round(time.perf_counter() - started, 1),
         "cpu_s": round(time.process_time() - cpu_started + children.ru_utime + children.ru_stime, 1),
         "peak_rss_gb": round(peak_kb / 1024**2, 3),
-        "load_average_1min_after": round(os.getloadavg()[0], 2),
+        "load_average_1min_after": load_average()[0],
         "cores": os.cpu_count(),
     }
     TRAINING_PATH.write_text(json.dumps(training, indent=2) + "\n", encoding="utf-8")
@@ -227,11 +221,6 @@ def evaluate(name: str, restore: Callable[[str], str], headlines: list[str],
     }
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 # --- report ------------------------------------------------------------------
 
 def print_report(rows: list[dict], training: dict, load: dict, size_mb: float,
@@ -239,13 +228,10 @@ def print_report(rows: list[dict], training: dict, load: dict, size_mb: float,
     head = rows[0]
     print(f"\nDiacritic restoration: {head['headlines']:,} vietnews val headlines "
           f"({head['syllables']:,} syllables), diacritics stripped, case kept\n")
-    table = [("system", "syllable acc", "headline acc", "p50 ms", "p95 ms",
-              "p95 ms 1st pass", "p95 ms CPU")]
-    for row in rows:
-        table.append((row["system"], f"{row['syllable_accuracy']:.2%}", f"{row['headline_accuracy']:.1%}",
-                      f"{row['p50_ms']:.2f}", f"{row['p95_ms']:.2f}", f"{row['first_pass_p95_ms']:.2f}",
-                      f"{row['cpu_p95_ms']:.2f}"))
-    _print_table(table)
+    print_table([{"system": row["system"], "syllable acc": f"{row['syllable_accuracy']:.2%}",
+                  "headline acc": f"{row['headline_accuracy']:.1%}", "p50 ms": f"{row['p50_ms']:.2f}",
+                  "p95 ms": f"{row['p95_ms']:.2f}", "p95 ms 1st pass": f"{row['first_pass_p95_ms']:.2f}",
+                  "p95 ms CPU": f"{row['cpu_p95_ms']:.2f}"} for row in rows])
     print(f"(p50/p95: wall clock per query, fastest of {TIMING_PASSES} passes; "
           "1st pass: wall clock of the first pass; CPU: CPU time of the first pass)")
 
@@ -265,23 +251,15 @@ def print_report(rows: list[dict], training: dict, load: dict, size_mb: float,
         ("model size on disk", "< 60 MB", f"{size_mb:.1f} MB", size_mb < GOALS["size_mb"]),
     ]
     print()
-    _print_table([("goal", "target", "measured", "met")]
-                 + [(name, target, measured, "yes" if met else "NO") for name, target, measured, met in goals])
+    print_table([{"goal": name, "target": target, "measured": measured, "met": "yes" if met else "NO"}
+                 for name, target, measured, met in goals])
     print(f"\nModel: {model_stats['words']:,} words, {model_stats['bigrams']:,} bigrams, "
           f"{model_stats['trigrams']:,} trigrams; trained {training['trained_at']} on "
           f"{training['articles']:,} articles (1-min load average {training['load_average_1min_after']} "
-          f"then, {os.getloadavg()[0]:.1f} now, {training['cores']} cores).\n")
+          f"then, {load_average()[0]:.1f} now, {training['cores']} cores).\n")
     for typed, restored in examples:
         print(f"  {typed!r:40} → {restored!r}")
     return [{"goal": g, "target": t, "measured": m, "met": ok} for g, t, m, ok in goals]
-
-
-def _print_table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for number, row in enumerate(rows):
-        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
-        if number == 0:
-            print("  ".join("-" * width for width in widths))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,8 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("luan chuyen can bo", "gia vang hom nay", "Ha Noi", "luan chuyển can bo", typed[0])]
     goals = print_report(rows, training, load, size_mb, model_stats, examples)
 
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    result = {
+    write_results({
         "benchmark": "diacritic restoration of vietnews val headlines",
         "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "sample": {"file": str(VAL_HEADLINES), "seed": SEED, "size": SAMPLE_SIZE,
@@ -330,10 +307,7 @@ def main(argv: list[str] | None = None) -> int:
                   "load_wall_s": round(load["wall_s"], 3), "load_cpu_s": round(load["cpu_s"], 3)},
         "systems": rows,
         "examples": [{"typed": q, "restored": r} for q, r in examples],
-    }
-    out = RESULTS_DIR / "restoration.json"
-    out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {out.relative_to(BENCH_DIR.parent)}")
+    }, RESULTS_DIR / "restoration.json")
     return 0
 
 

@@ -11,9 +11,9 @@ the MDS labels for our engine and for the FTS5 baseline (an AND query):
   the result set;
 * **median result-set size** (and the 90th percentile).
 
-Run by ``bench/relevance.py`` (``--sets mds,mds-unaccented``), or alone::
+Run by ``bench.relevance`` (``--sets mds,mds-unaccented``), or alone::
 
-    .venv/bin/python bench/result_set.py [--index-dir bench/work/index-C]
+    .venv/bin/python -m bench.result_set [--index-dir bench/work/index-C]
 
 Documents' text for the junk columns is read through ``SearchEngine.get``,
 so the same code measures today's engine and an older one (run it with
@@ -22,19 +22,18 @@ so the same code measures today's engine and an older one (run it with
 
 from __future__ import annotations
 
+import argparse
 import re
 import statistics
 import sys
 from pathlib import Path
 from typing import Callable
 
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR))
+from vn_search.analysis.fold import fold_text
 
-from common import CORPUS_C, QuerySet, corpus_ids, iter_jsonl, mds_query_sets  # noqa: E402
-from fts5_baseline import fts5_match  # noqa: E402
-
-from vn_search.analysis.fold import fold_text  # noqa: E402
+from bench.common import RESULTS_DIR, WORK_DIR, ranking_only, write_results
+from bench.datasets import CORPUS_C, QuerySet, corpus_ids, iter_jsonl, mds_query_sets
+from bench.fts5_baseline import fts5_match
 
 JUNK_SHARE = 0.6  # a hit with fewer of the query's syllables is junk
 RECALL_PAGES = 30  # pages of 100 read to find a cluster's articles in an unbounded set
@@ -102,13 +101,13 @@ def engine_functions(engine):
     """``date_top10`` and ``in_set`` over the public ``SearchEngine`` API."""
 
     def date_top10(text: str) -> tuple[list[str], int]:
-        results = engine.search(text, sort="date", per_page=10, suggest=False)
+        results = engine.search(text, sort="date", per_page=10, suggest=False, **ranking_only(engine))
         return [hit.id for hit in results.hits], results.total
 
     def in_set(text: str, wanted: set[str]) -> set[str]:
         found: set[str] = set()
         for page in range(1, RECALL_PAGES + 1):
-            results = engine.search(text, page=page, per_page=100, suggest=False)
+            results = engine.search(text, page=page, per_page=100, suggest=False, **ranking_only(engine))
             found |= wanted & {hit.id for hit in results.hits}
             if found == wanted or page * 100 >= results.total:
                 break
@@ -173,16 +172,13 @@ def render(rows: dict[str, dict[str, dict]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    import argparse
-    import json
-
+def main(argv: list[str] | None = None) -> int:
     from vn_search.engine import SearchEngine
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index-dir", type=Path, default=BENCH_DIR / "work" / "index-C")
+    parser.add_argument("--index-dir", type=Path, default=WORK_DIR / "index-C")
     parser.add_argument("--label", default="vn_search", help="the system's name in the table")
-    parser.add_argument("--output", type=Path, default=BENCH_DIR / "results" / "result_set.json")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "result_set.json")
     args = parser.parse_args(argv)
     engine = SearchEngine(args.index_dir)
     known = set(corpus_ids(CORPUS_C))
@@ -190,9 +186,8 @@ def main(argv=None) -> int:
     text_of, df = DocumentText(engine), engine_document_frequency(engine)
     rows = {args.label: {name: set_metrics(s, *engine_functions(engine), text_of, df) for name, s in sets.items()}}
     table = render(rows)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"rows": rows, "table": table}, ensure_ascii=False, indent=1))
     print(table)
+    write_results({"rows": rows, "table": table}, args.output)
     return 0
 
 

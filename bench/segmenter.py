@@ -1,6 +1,6 @@
 """Benchmark: vn_search.analysis.pyvi_fast against pyvi, on real news text.
 
-    .venv/bin/python bench/segmenter.py [--sentences 20000] [--rounds 3]
+    .venv/bin/python -m bench.segmenter [--sentences 20000] [--rounds 3]
 
 Takes a fixed-seed sample of lines and sentences from ../shared/data (half
 vietnews test, half baomoi), checks that the fast segmenter returns exactly
@@ -35,13 +35,10 @@ with warnings.catch_warnings():
 
 from vn_search.analysis import pyvi_fast
 
-REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "data"
-SOURCES = {
-    "vietnews-test": DATA / "vietnews" / "test.jsonl.gz",
-    "baomoi": DATA / "baomoi-vinews-2017" / "baomoi.jsonl.gz",
-}
-RESULTS = REPO / "bench" / "results" / "segmenter.json"
+from bench.common import RESULTS_DIR, print_table, write_results
+from bench.datasets import BAOMOI_DOCS, VIETNEWS_TEST_DOCS
+
+SOURCES = {"vietnews-test": VIETNEWS_TEST_DOCS, "baomoi": BAOMOI_DOCS}
 GOAL_RATIO = 2.5
 SEED = 20240401
 # baomoi bodies are one long line per article: cut them into sentences.
@@ -78,7 +75,7 @@ def load_sentences(total: int) -> list[str]:
     rng = random.Random(SEED)
     missing = [str(p) for p in SOURCES.values() if not p.exists()]
     if missing:
-        sys.exit(f"bench/segmenter.py: data files not found: {', '.join(missing)}")
+        sys.exit(f"bench.segmenter: data files not found: {', '.join(missing)}")
     per_source = [total // len(SOURCES)] * len(SOURCES)
     per_source[0] += total - sum(per_source)
     sentences: list[str] = []
@@ -218,8 +215,9 @@ def main(argv=None) -> int:
     word_mismatches = check_words(sentences, expected)
 
     rows = summarise(runs, sentences, chars)
-    print_table(rows, total_mismatches=sum(mismatches.values()) + word_mismatches)
     total_mismatches = sum(mismatches.values()) + word_mismatches
+    print()
+    print_table(table_rows(rows, total_mismatches))
     cached, uncached = rows[2]["ratio_vs_pyvi"], rows[1]["ratio_vs_pyvi"]
     print(
         f"\ngoal: >= {GOAL_RATIO}x pyvi, 0 mismatches\n"
@@ -233,11 +231,11 @@ def main(argv=None) -> int:
         print(f"\nMISMATCH [{label}] {sentence!r}\n  pyvi: {want!r}\n  fast: {got!r}")
 
     print(f"line cache in the last round: {line_cache.hits} hits, {line_cache.misses} misses")
-    write_results(args, sentences, chars, rows, mismatches, word_mismatches, uncached, line_cache)
+    save_report(args, sentences, chars, rows, mismatches, word_mismatches, uncached, line_cache)
     return 0 if total_mismatches == 0 else 1
 
 
-def write_results(args, sentences, chars, rows, mismatches, word_mismatches, uncached, line_cache) -> None:
+def save_report(args, sentences, chars, rows, mismatches, word_mismatches, uncached, line_cache) -> None:
     total = sum(mismatches.values()) + word_mismatches
     report = {
         "goal": {"ratio_vs_pyvi": GOAL_RATIO, "mismatches": 0},
@@ -259,40 +257,22 @@ def write_results(args, sentences, chars, rows, mismatches, word_mismatches, unc
         "machine": platform.machine(),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\nwrote {RESULTS.relative_to(REPO)}")
+    write_results(report, RESULTS_DIR / "segmenter.json")
 
 
-def print_table(rows, total_mismatches: int) -> None:
-    header = ["impl", "sentences", "chars/s", "sentences/s", "ratio vs pyvi", "goal"]
-    cells = []
+def table_rows(rows: list[dict], total_mismatches: int) -> list[dict]:
+    """The printed table: speed of each implementation and the goal beside it."""
+    table = []
     for r in rows:
         if r["impl"] == "pyvi":
             goal = "baseline"
         else:
             met = r["ratio_vs_pyvi"] >= GOAL_RATIO and total_mismatches == 0
             goal = f">= {GOAL_RATIO}x, 0 mismatches: {'met' if met else 'NOT met'}"
-        cells.append(
-            [
-                r["impl"],
-                str(r["sentences"]),
-                f"{r['chars_per_s']:,}",
-                f"{r['sentences_per_s']:,}",
-                f"{r['ratio_vs_pyvi']:.2f}x",
-                goal,
-            ]
-        )
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-
-    def line(values):
-        return " | ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
-
-    print()
-    print(line(header))
-    print("-+-".join("-" * w for w in widths))
-    for c in cells:
-        print(line(c))
+        table.append({"impl": r["impl"], "sentences": r["sentences"], "chars/s": f"{r['chars_per_s']:,}",
+                      "sentences/s": f"{r['sentences_per_s']:,}", "ratio vs pyvi": f"{r['ratio_vs_pyvi']:.2f}x",
+                      "goal": goal})
+    return table
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ import pytest
 
 from vn_search import SearchEngine, sample_path
 
+# Real OpenSearch clusters, once per session for every module that uses them.
+from opensearch_fixtures import one_node_cluster, two_node_cluster  # noqa: F401 (fixtures opensearch_*)
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 

@@ -9,13 +9,9 @@ from importlib import resources
 import pytest
 
 from vn_search.analysis.abbreviation_mining import DefinitionCounts, mine_definitions
-from vn_search.analysis.abbreviations import (
-    AbbreviationTable,
-    TableError,
-    abbreviation_key,
-    choose_expansions,
-    default_table,
-)
+from vn_search.analysis.abbreviation_keys import abbreviation_key
+from vn_search.analysis.abbreviation_meanings import choose_expansions
+from vn_search.analysis.abbreviations import AbbreviationTable, TableError, default_table
 
 
 def nfd(text: str) -> str:

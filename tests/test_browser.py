@@ -10,9 +10,9 @@ the way (home, results at desktop and phone width, article, empty state).
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 
 import web_fixtures as fx
+
+from bench.common import free_port
 from vn_search.dates import VIETNAM
 
 pytestmark = pytest.mark.browser
@@ -44,12 +46,6 @@ def _browser_or_skip() -> None:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_up(base_url: str, server: subprocess.Popen, log_path: Path) -> None:
@@ -92,7 +88,7 @@ def dated_server_url(tmp_path_factory):
 def _serve(index_dir: Path, work: Path):
     """`python -m vn_search serve` over ``index_dir`` on a free loopback
     port; yields the base URL and stops the server afterwards."""
-    port = _free_port()
+    port = free_port()
     log_path = work / "server.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
@@ -202,7 +198,7 @@ def test_search_read_and_page_with_the_keyboard(browser, server_url, shots):
     headline.click()
     title = _wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, "h1.document-title")))
     assert title.text == fx.SAMPLE_HEADLINE
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".related-list a")) == 5
+    assert len(browser.find_elements(By.CSS_SELECTOR, "[aria-labelledby=related-heading] .related-list a")) == 5
 
     browser.back()
     _wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, ".pagination")))
@@ -370,3 +366,123 @@ def test_telex_and_abbreviations_typed_in_the_box(browser, reader_server_url, sh
         assert title in titles
     assert titles[0] == "TPHCM khánh thành cầu vượt thép"  # the reader's own spelling first
     browser.save_screenshot(str(shots / "tphcm-phone.png"))
+
+
+@pytest.fixture(scope="module")
+def stories_server_url(tmp_path_factory):
+    """A server over tests/data/same_story.jsonl: one storm reported by three
+    outlets and republished, a follow-up a month later, other news."""
+    _browser_or_skip()
+    from vn_search import SearchEngine
+
+    work = tmp_path_factory.mktemp("browser-stories")
+    SearchEngine(work / "index").index([Path(__file__).parent / "data" / "same_story.jsonl"], progress=False)
+    yield from _serve(work / "index", work)
+
+
+def test_expand_a_story_and_come_back_from_its_article(browser, stories_server_url, shots):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ready
+
+    _set_viewport(browser, 390, 844, mobile=True)
+    browser.get(stories_server_url + "/")
+    browser.find_element(By.ID, "q").send_keys("bão Yagi Quảng Ninh", Keys.ENTER)
+    _wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, ".same-story summary")))
+    assert len(_hit_titles(browser)) == 2  # five articles, two stories
+    summary = browser.find_element(By.CSS_SELECTOR, ".same-story summary")
+    assert summary.text == "3 bài cùng sự kiện"
+    listed = browser.find_elements(By.CSS_SELECTOR, ".same-story li a")
+    assert listed and not any(link.is_displayed() for link in listed)  # closed until asked
+    summary.click()
+    assert all(link.is_displayed() for link in listed)
+    assert [link.text for link in listed][0] == "Siêu bão Yagi vào đất liền Quảng Ninh - Hải Phòng, gió giật cấp 15"
+    browser.save_screenshot(str(shots / "story-expanded-phone.png"))
+    listed[0].click()
+    _wait(browser).until(ready.url_contains("/doc/vov-yagi-2"))
+    browser.find_element(By.CSS_SELECTOR, ".back-to-results a").click()
+    _wait(browser).until(ready.url_contains("/search"))
+    assert browser.find_element(By.ID, "q").get_attribute("value") == "bão Yagi Quảng Ninh"
+    assert not _console_errors(browser)
+
+
+def test_autocomplete_with_the_keyboard(browser, server_url, shots):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ready
+
+    _set_viewport(browser, 1280, 900)
+    browser.get(server_url + "/")
+    box = browser.find_element(By.ID, "q")
+    assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "false"
+    listbox = browser.find_element(By.ID, box.get_attribute("aria-controls"))
+    assert listbox.get_attribute("role") == "listbox" and not listbox.is_displayed()
+
+    box.send_keys("luan ch")
+    _wait(browser).until(lambda driver: box.get_attribute("aria-expanded") == "true")
+    options = listbox.find_elements(By.CSS_SELECTOR, "[role=option]")
+    texts = [option.text for option in options]
+    assert texts[0] == "luân chuyển", texts
+    browser.save_screenshot(str(shots / "autocomplete-desktop.png"))
+
+    box.send_keys(Keys.ARROW_DOWN)
+    assert box.get_attribute("aria-activedescendant") == options[0].get_attribute("id")
+    assert options[0].get_attribute("aria-selected") == "true"
+    assert box.get_attribute("value") == texts[0]
+    box.send_keys(Keys.ARROW_DOWN)
+    assert box.get_attribute("aria-activedescendant") == options[1].get_attribute("id")
+    assert options[0].get_attribute("aria-selected") == "false"
+    box.send_keys(Keys.ARROW_UP, Keys.ESCAPE)  # Escape: the list closes, the typed text comes back
+    assert box.get_attribute("aria-expanded") == "false" and not listbox.is_displayed()
+    assert box.get_attribute("value") == "luan ch"
+    assert box.get_attribute("aria-activedescendant") is None
+
+    box.send_keys(Keys.ARROW_DOWN)  # opens the list again
+    _wait(browser).until(lambda driver: box.get_attribute("aria-expanded") == "true")
+    options = listbox.find_elements(By.CSS_SELECTOR, "[role=option]")
+    box.send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN)
+    chosen = options[1].text
+    box.send_keys(Keys.ENTER)
+    _wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, ".hit-title a")))
+    assert browser.find_element(By.ID, "q").get_attribute("value") == chosen
+    assert chosen.startswith("luân chuyển")
+    assert _console_errors(browser) == []
+
+
+def test_a_timeline_bar_narrows_the_search_to_its_period(browser, dated_server_url, shots):
+    from urllib.parse import parse_qs, urlsplit
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+
+    _set_viewport(browser, 1280, 900)
+    browser.get(dated_server_url + "/search?q=bao+so+3+quang+ninh")
+    bars = browser.find_elements(By.CSS_SELECTOR, ".timeline .timeline-link")
+    assert len(bars) >= 2
+    browser.save_screenshot(str(shots / "timeline-desktop.png"))
+    # The bar with the most articles, as its label reads ("năm 2026: 4 bài").
+    labels = [bar.get_attribute("aria-label") for bar in bars]
+    counts = [int(re.search(r": (\d+) bài$", label).group(1)) for label in labels]
+    busiest = counts.index(max(counts))
+    bars[busiest].click()
+    _wait(browser).until(ready.url_contains("from="))
+    query = parse_qs(urlsplit(browser.current_url).query)
+    first, last = (datetime.strptime(query[name][0], "%Y-%m-%d").date() for name in ("from", "to"))
+    assert query["q"] == ["bao so 3 quang ninh"]
+    assert browser.find_element(By.CSS_SELECTOR, ".date-status-range").text
+    shown = _shown_dates(browser)
+    assert shown and all(first <= day <= last for day in shown)
+    # The bar counted the articles the narrowed search finds.
+    with urllib.request.urlopen(dated_server_url + "/api/search?" + urlsplit(browser.current_url).query) as answer:
+        assert json.load(answer)["total"] == counts[busiest]
+    assert browser.find_element(By.ID, "f-from").get_attribute("value") == query["from"][0]
+
+    _set_viewport(browser, 390, 844, mobile=True)
+    browser.get(dated_server_url + "/search?q=bao+so+3+quang+ninh")
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the timeline scrolls sideways on a phone by {overflow}px"
+    browser.save_screenshot(str(shots / "timeline-phone.png"))
+    assert _console_errors(browser) == []
+    _set_viewport(browser, 1280, 900)

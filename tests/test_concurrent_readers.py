@@ -22,19 +22,16 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from conftest import write_jsonl
-from test_crash_safety import document_ids, news_articles, run_cli, vn_search
+from test_crash_safety import document_ids, run_cli, vn_search
+
+from bench.common import free_port
+from bench.datagen import news_articles
 
 READERS = 3
 MAX_REQUESTS_PER_READER = 3000
 TIME_LIMIT = 240  # seconds; the readers stop by themselves after this
 PROBE = "luan chuyen can bo"
 QUERIES = [PROBE, "giá vàng", '"hòa giải viên"', "hoc bong vung cao", "Sa Pa -Lào"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Client:
@@ -165,8 +162,11 @@ def test_readers_never_fail_while_a_writer_publishes(server, tmp_path):
     assert during_write[0] >= 20, f"only {during_write[0]} requests overlapped the write"
     assert after_write[0] > 0, "the readers stopped before the writer finished"
 
-    # The new documents, through the running server.
-    after = client.json(api_search(PROBE))["total"]
+    # The new documents, through the running server, once it has prepared
+    # the new generation (generations.SWAP_AFTER_SECONDS at most).
+    deadline = time.monotonic() + 90
+    while (after := client.json(api_search(PROBE))["total"]) == before and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert after > before
     # A reader only ever saw the old index or the new one, never a mix.
     assert set(probe_totals) <= {before, after}, probe_totals

@@ -27,82 +27,13 @@ from pathlib import Path
 
 from conftest import write_jsonl
 
+from bench.datagen import news_articles
+
 from vn_search import SearchEngine
 from vn_search.analysis.normalize import normalize_query
 from vn_search.documents import related_id
 
 SEED = 6
-
-# -- a generated but realistic corpus ----------------------------------------
-
-PLACES = [
-    "Lào Cai", "Hà Nội", "Đà Nẵng", "Thừa Thiên Huế", "Cần Thơ", "Quảng Ninh", "Nghệ An",
-    "Bắc Hà", "Sa Pa", "Phú Yên", "Khánh Hòa", "Đắk Lắk", "Bình Dương", "Hải Phòng",
-]
-HEADLINES = [
-    "{place} tập huấn {n} cán bộ về chuyển đổi số",
-    "{place} luân chuyển {n} cán bộ lãnh đạo về cơ sở",
-    "{place} khởi công {n} công trình giao thông nông thôn",
-    "{place} hỗ trợ {n} hộ nghèo trồng cây ăn quả",
-    "{place}: xử phạt {n} trường hợp vi phạm nồng độ cồn",
-    "{place} cấp {n} thẻ bảo hiểm y tế cho đồng bào dân tộc thiểu số",
-    "Trao {n} suất học bổng cho học sinh vùng cao {place}",
-    "{place} phát hiện {n} cơ sở kinh doanh thực phẩm không rõ nguồn gốc",
-]
-SENTENCES = [
-    "Những cán bộ được điều động, luân chuyển về các địa phương luôn chủ động bám nắm địa bàn.",
-    "Đây là một trong mười xã nghèo nhất tỉnh, mới đạt bảy trên mười chín tiêu chí nông thôn mới.",
-    "Giá vàng SJC sáng nay tăng 200.000 đồng mỗi lượng so với hôm qua.",
-    "Thị trường vàng trong nước biến động theo giá thế giới.",
-    "Hội nghị bàn về hợp tác, hòa bình và phát triển bền vững ở Đông Nam Á.",
-    "Hơn 200 hòa giải viên ở cơ sở được tập huấn kỹ năng.",
-    "Các chuyên gia khuyên phụ huynh đưa trẻ đi khám sớm.",
-    "Người dân đã chuyển năm héc-ta đất trồng ngô sang trồng cây ăn quả và cây dược liệu.",
-    "Theo Ban Tổ chức Tỉnh ủy, công tác cán bộ năm nay tiếp tục được đổi mới.",
-    "Người dân đánh giá cao sự gần gũi của cán bộ với cơ sở.",
-    "Lực lượng chức năng đã lập biên bản, tạm giữ phương tiện để xử lý theo quy định.",
-    "Mưa lớn kéo dài khiến nhiều tuyến đường liên xã bị sạt lở, giao thông bị chia cắt.",
-    "Ủy ban nhân dân tỉnh yêu cầu các sở, ngành khẩn trương khắc phục hậu quả.",
-    "Nhiều mô hình nông nghiệp hữu cơ gắn với du lịch cộng đồng mở ra hướng mới cho địa phương.",
-    "Bệnh viện đã huy động các bác sĩ giỏi hội chẩn, cứu chữa bệnh nhân kịp thời.",
-    "Học sinh vùng cao phải vượt hàng chục cây số đường đèo để đến trường.",
-    "Tỷ lệ hộ nghèo của xã giảm mạnh nhờ chuyển đổi cơ cấu cây trồng.",
-    "Đoàn kiểm tra đánh giá cao kết quả thực hiện nhiệm vụ trong nhiệm kỳ.",
-    "Cơ quan công an đang điều tra làm rõ nguyên nhân vụ việc.",
-    "Khu du lịch thu hút hàng nghìn lượt khách trong dịp nghỉ lễ.",
-]
-# "Có thể bạn quan tâm" items: each is listed under many articles.
-RELATED_HEADLINES = [
-    "Bắc Hà luân chuyển 54 lượt cán bộ",
-    "Phòng chống sạt lở đất mùa mưa bão",
-    "Giá vàng hôm nay tăng mạnh",
-    "Cán bộ hòa giải ở cơ sở được tập huấn",
-]
-
-
-def news_articles(count: int, seed: int, prefix: str) -> list[dict]:
-    """``count`` JSONL records with ids ``{prefix}-0001``…; one in eight
-    lists a related item."""
-    rng = random.Random(seed)
-    records = []
-    for number in range(1, count + 1):
-        place = rng.choice(PLACES)
-        title = rng.choice(HEADLINES).format(place=place, n=rng.randint(12, 987))
-        paragraphs = rng.sample(SENTENCES, 5)
-        record = {
-            "id": f"{prefix}-{number:04d}",
-            "title": title,
-            "summary": paragraphs[0],
-            "body": "\n".join(paragraphs[1:]),
-            "url": f"https://baolaocai.vn/{prefix}-{number:04d}.html",
-            "published": f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T08:00:00+07:00",
-            "source": rng.choice(["Báo Lào Cai", "Hà Nội Mới", "Báo Nhân Dân"]),
-        }
-        if number % 8 == 0:
-            record["related"] = [{"title": rng.choice(RELATED_HEADLINES), "summary": rng.choice(SENTENCES)}]
-        records.append(record)
-    return records
-
 
 def document_ids(records: list[dict]) -> set[str]:
     """Every id these records put in an index: articles and related items."""

@@ -17,83 +17,15 @@ from urllib.parse import quote
 import pytest
 import web_fixtures as fx
 from conftest import write_jsonl
-from test_crash_safety import news_articles
+
+from bench.common import percentile
+from bench.datagen import hostile_queries, news_articles
 
 from vn_search import SearchEngine
 from vn_search.web import create_app
 
 QUERY_COUNT = 1500
 SEED = 1500
-
-WHOOSH_SYNTAX = [
-    "title:(", "title:", "body:cán", "a*", "*", "?", "*:*", '"', '""', '"cán bộ', 'cán bộ"', "AND", "OR", "NOT",
-    "AND OR NOT", "NOT NOT NOT", "(", ")", "((", "))", "[a TO z]", "{a TO z}", "cán~2", "bộ^3", "\\", "\\\\",
-    "-", "--", '-"', '-""', "- -", "+", "&&", "||", "!", ":", "::", "^", "~", "/", "//", "<", ">", "=", "'",
-    "hòa -hòa", '"hòa" -"hòa"', "NOT luân", "title:luân AND body:chuyển", "kind:related", "id:*",
-]
-MARKUP = [
-    "<script>alert(1)</script>", '"><svg onload=alert(1)>', "javascript:alert(1)", "{{ 7*7 }}", "{% raw %}",
-    "../../etc/passwd", "%00", "' OR 1=1 --", "<mark>cán</mark>", "&lt;b&gt;", "&#x3C;script&#x3E;",
-    "</textarea><img src=x onerror=alert(1)>", "\u202e\u2066cán bộ\u2069",
-]
-VIETNAMESE = ["cán bộ", "luân chuyển", "hòa giải", "giá vàng", "Lào Cai", "học bổng", "ĐẮK LẮK", "hoà", "thuý",
-              "nghịêm", "luan chuyen can bo", "sạt lở", "bảo hiểm y tế", "2024", "200.000", "https://baolaocai.vn"]
-BIDI_AND_INVISIBLE = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u2060\ufeff\u00ad\u061c"
-CODE_POINT_RANGES = [
-    (0x00, 0x1F), (0x20, 0x7E), (0x7F, 0x9F), (0xA0, 0x24F), (0x300, 0x36F), (0x590, 0x6FF),
-    (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x3000, 0x30FF), (0x4E00, 0x4FFF), (0xE000, 0xE0FF),
-    (0xFFF0, 0xFFFF), (0x1F300, 0x1F64F), (0x10FF00, 0x10FFFF),
-]
-NOT_UTF8 = ["%FF%FE", "%ED%A0%80", "%C0%AF", "%E1%BB", "%", "%%", "%zz", "%00%00", "c%C3%A1n+b%E1%BB", "%F4%90%80%80"]
-
-
-def random_unicode(rng: random.Random, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        low, high = rng.choice(CODE_POINT_RANGES)
-        chars.append(chr(rng.randint(low, high)))
-    return "".join(chars)
-
-
-def hostile_queries(count: int, seed: int) -> list[tuple[str, bool]]:
-    """``(query, raw)`` pairs; a raw query is already percent-encoded
-    (bytes that are not UTF-8 cannot be a Python str)."""
-    rng = random.Random(seed)
-
-    def pick(pool, k):
-        return " ".join(rng.choice(pool) for _ in range(k))
-
-    # (weight, maker): mostly short, cheap-to-send queries, with a few of
-    # every expensive shape (100 KB strings take a while just to URL-encode).
-    makers = [
-        (12, lambda: random_unicode(rng, rng.randint(1, 60))),
-        (2, lambda: random_unicode(rng, rng.randint(200, 3000))),
-        (12, lambda: pick(WHOOSH_SYNTAX, rng.randint(1, 12))),
-        (12, lambda: pick(WHOOSH_SYNTAX + VIETNAMESE, rng.randint(3, 40))),
-        (6, lambda: "".join(rng.choice(WHOOSH_SYNTAX) + rng.choice(VIETNAMESE) for _ in range(rng.randint(1, 20)))),
-        (10, lambda: pick(MARKUP + VIETNAMESE, rng.randint(1, 6))),
-        (3, lambda: " ".join(f"từ{n}" for n in range(rng.randint(1000, 5000)))),  # thousands of terms
-        (3, lambda: " ".join(rng.choice(VIETNAMESE) for _ in range(rng.randint(500, 3000)))),
-        (3, lambda: "(" * rng.randint(100, 20000) + rng.choice(VIETNAMESE) + ")" * rng.randint(0, 20000)),
-        (3, lambda: '"' * rng.randint(1, 5000) + rng.choice(VIETNAMESE)),
-        (3, lambda: "-" * rng.randint(1, 3000) + " NOT" * rng.randint(0, 500)),
-        (1, lambda: rng.choice(["a", "đ", "cán bộ ", "<script>"]) * (100_000 // 8)),  # 100 KB and more
-        (0.3, lambda: random_unicode(rng, 100_000)),
-        (4, lambda: rng.choice(VIETNAMESE) + "\u0301" * rng.randint(10, 5000)),  # stacked tone marks
-        (6, lambda: "".join(rng.choice(BIDI_AND_INVISIBLE) + rng.choice(VIETNAMESE) for _ in range(rng.randint(1, 30)))),
-        (4, lambda: "".join(chr(rng.randint(0, 31)) for _ in range(rng.randint(1, 200)))),
-        (4, lambda: pick(["http://a.vn/" + "x" * 300, "a@b.vn", "1/1/2020", "12.345.678,9", "10:30"], rng.randint(1, 50))),
-    ]
-    weights = [weight for weight, _ in makers]
-    queries = []
-    for number in range(count):
-        if number % 25 == 0:
-            queries.append(("q=" + "".join(rng.choice(NOT_UTF8) for _ in range(rng.randint(1, 8))), True))
-        else:
-            _, maker = rng.choices(makers, weights)[0]
-            queries.append((maker(), False))
-    return queries
-
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
@@ -103,11 +35,6 @@ def client(tmp_path_factory):
     SearchEngine(index).index([corpus, fx.write_news_jsonl(work / "web.jsonl")], rebuild=True, progress=False)
     # Not TESTING: an exception in a view must show up as the 500 a user would get.
     return create_app(index).test_client()
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round((len(ordered) - 1) * pct / 100)))]
 
 
 def test_hostile_queries_never_fail_and_never_hang(client):

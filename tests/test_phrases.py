@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import NEWS, write_jsonl
-from test_crash_safety import news_articles
 from whoosh import query as wq
+
+from bench.datagen import news_articles
 
 from vn_search import SearchEngine, sample_path
 from vn_search.analysis.terms import fold_term

@@ -8,7 +8,6 @@ import pytest
 from conftest import NEWS, write_jsonl
 
 from vn_search import IndexMissingError, SearchEngine, sample_path
-from vn_search.analysis.terms import fold_term
 
 SEED_ID = "bac-ha-luan-chuyen-can-bo"
 SEED_TITLE = "Hiệu quả từ công tác luân chuyển cán bộ ở Bắc Hà"
@@ -191,47 +190,6 @@ def test_many_threads_search_one_engine(sample_engine):
         thread.join()
     assert not errors
     assert set(tops) == {SEED_ID}
-
-
-def test_posting_cache_eviction_keeps_answers_right(sample_engine, monkeypatch):
-    import vn_search.scoring as scoring
-
-    first = [h.id for h in sample_engine.search("luan chuyen can bo").hits]
-    monkeypatch.setattr(scoring, "_CACHE_BYTES", 64)  # every new list evicts older ones
-    for query in ["Bắc Hà", "giải phóng Phú Yên", "con đường tơ lụa", "xã phường", "luan chuyen can bo"]:
-        assert sample_engine.search(query).total > 0
-    assert [h.id for h in sample_engine.search("luan chuyen can bo").hits] == first
-
-
-def test_warming_reads_the_commonest_syllables_ahead_and_changes_no_result(tmp_path):
-    engine = SearchEngine(tmp_path / "index")
-    engine.index([sample_path()])
-    before = {q: [(h.id, h.score) for h in engine.search(q).hits] for q in ("luan chuyen can bo", "Phú Yên", "của")}
-
-    warmed = SearchEngine(tmp_path / "index")
-    assert warmed.warm(megabytes=1) > 0
-    generation = warmed._current()
-    assert 0 < generation.statistics.cached_bytes
-    common = generation.accent_model().frequent_words(1)[0]
-    assert generation.statistics.cached(("body_f", fold_term(common))) is not None
-    assert {q: [(h.id, h.score) for h in warmed.search(q).hits] for q in before} == before
-
-
-def test_the_posting_cache_keeps_what_was_used_last(monkeypatch):
-    import numpy as np
-
-    import vn_search.scoring as scoring
-
-    monkeypatch.setattr(scoring, "_CACHE_BYTES", 400)
-    statistics = scoring.IndexStatistics.__new__(scoring.IndexStatistics)
-    statistics._cache, statistics._cache_bytes, statistics._lock = {}, 0, threading.Lock()
-    for key in ("của", "và", "là"):
-        statistics.remember(key, np.zeros(12, np.int64))  # 96 bytes each
-    assert statistics.cached("của") is not None  # now the most recently used
-    statistics.remember("được", np.zeros(12, np.int64))
-    statistics.remember("những", np.zeros(12, np.int64))
-    assert statistics.cached("và") is None  # the least recently used went first
-    assert statistics.cached("của") is not None
 
 
 def _articles(folder, headlines: list[str], body: str) -> SearchEngine:

@@ -119,8 +119,14 @@ class Tags(HTMLParser):
 def assert_inert(page: str) -> None:
     """No script, no event handler, no link a browser would run."""
     tags = Tags(page).tags
-    assert not [tag for tag, _ in tags if tag in ("script", "img", "iframe", "object", "embed")]
-    assert all(attrs.get("class") == "icon" for tag, attrs in tags if tag == "svg")  # only our search icon
+    # One script only: the search box's autocomplete, a file of ours.
+    scripts = [attrs for tag, attrs in tags if tag == "script"]
+    assert len(scripts) <= 1 and all(
+        set(attrs) == {"src", "defer"} and re.fullmatch(r"(/[\w-]+)*/static/suggest\.js", attrs["src"])
+        for attrs in scripts), scripts
+    assert not [tag for tag, _ in tags if tag in ("img", "iframe", "object", "embed")]
+    # Only our search icon and the results' timeline chart.
+    assert all(attrs.get("class") in ("icon", "timeline-chart") for tag, attrs in tags if tag == "svg")
     handlers = [(tag, name) for tag, attrs in tags for name in attrs if name.startswith("on") or name == "autofocus" and tag != "input"]
     assert not handlers, handlers
     for tag, attrs in tags:

@@ -152,7 +152,7 @@ def test_two_workers_with_many_segments_index_what_one_process_does(tmp_path, mo
 
     from vn_search import SearchEngine, indexer
     from vn_search.indexer import ACCENT_MODEL_FILE, _AnalysingTask
-    from vn_search.restore import AccentModel
+    from vn_search.accents import AccentModel
 
     monkeypatch.setattr(_AnalysingTask, "segment_mb", 0.25)  # a few dozen articles per segment
     monkeypatch.setattr(indexer, "_ACCENT_MB", 0.05)  # and accent counts saved to many files
@@ -193,7 +193,7 @@ def test_field_lengths_become_the_bytes_whoosh_stores():
     [[n, n + 1] for n in range(0, 60000, 470)],  # a full block of 128 postings
 ])
 def test_packed_positions_give_back_every_position(runs):
-    from vn_search.schema import CompactPositions, all_positions, first_positions, pack_positions
+    from vn_search.positions import CompactPositions, all_positions, first_positions, pack_positions
 
     fmt = CompactPositions()
     packed = pack_positions([fmt.encode(run) for run in runs])
@@ -204,7 +204,7 @@ def test_packed_positions_give_back_every_position(runs):
 
 
 def test_positions_past_16_bits_are_kept_unpacked():
-    from vn_search.schema import CompactPositions, pack_positions
+    from vn_search.positions import CompactPositions, pack_positions
 
     fmt = CompactPositions()
     assert pack_positions([fmt.encode([3]), fmt.encode([5, 70000])]) is None

@@ -1,10 +1,12 @@
-"""`vn-search serve --workers 2`: real processes sharing one port.
+"""`vn-search serve --workers 2`: gunicorn's worker processes sharing one port.
 
 Each test starts the server as a subprocess on a free loopback port and
 talks to it over HTTP. ``/healthz`` names the process that answered
-(``pid``), which is how the tests tell the workers apart: both answer, a
-killed one is replaced, each sees a newly published index generation, and
-SIGTERM, Ctrl-C or the loss of the supervisor stops every one of them.
+(``pid``), which is how the tests tell the workers apart: both answer once
+warm (``ready``), a killed one is replaced, each sees a newly published
+index generation, SIGTERM, Ctrl-C or the loss of the supervisor stops
+every one of them, and a second server on the same port is one line of
+error.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,23 +25,19 @@ import pytest
 from click.testing import CliRunner
 from conftest import write_jsonl
 
+from bench.common import free_port
+
 from vn_search import SearchEngine, sample_path
 from vn_search.cli import main
 from vn_search.web import serve
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="pre-fork workers need fork()")
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="gunicorn's workers need fork()")
 
 NEW_ARTICLE = {
     "id": "tin-moi-xuat-ban",
     "title": "Thủy điện Lai Châu khánh thành tổ máy cuối cùng",
     "body": "Tổ máy số ba của thủy điện Lai Châu đã hòa lưới điện quốc gia.",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _stat(pid: int) -> list[str]:
@@ -101,11 +98,28 @@ class Server:
             connection.close()
 
     def answers(self) -> bool:
+        """Whether a worker answers /healthz as ready (a 503 while it warms)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            return bool(self.get("/healthz"))
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            health = json.loads(response.read())
         except OSError:
             assert self.process.poll() is None, self.process.stderr.read().decode()
             return False
+        finally:
+            connection.close()
+        assert response.status in (200, 503), health
+        assert health["ready"] == (response.status == 200) and health["state"] in ("warming", "ready", "updating")
+        return health["ready"]
+
+    def log_so_far(self) -> str:
+        """What the server has written to stderr (gunicorn's log) so far."""
+        os.set_blocking(self.process.stderr.fileno(), False)
+        chunks = []
+        while chunk := self.process.stderr.read():
+            chunks.append(chunk)
+        return b"".join(chunks).decode("utf-8", "replace")
 
     def worker_pids(self, seconds: float = 20.0) -> set[int]:
         """Both workers' pids, from as many fresh connections as it takes."""
@@ -151,9 +165,11 @@ def test_two_workers_answer_and_a_killed_one_is_replaced(server):
     killed = min(workers)
     os.kill(killed, signal.SIGKILL)
     wait_for(lambda: len(server.children()) == 2 and killed not in server.children(), what="a new worker")
+    wait_for(server.answers, what="the new worker to be ready")
     replaced = server.worker_pids()
     assert killed not in replaced and max(workers) in replaced
-    assert b"starting another" in server.process.stderr.read1()
+    new = (replaced - workers).pop()
+    assert f"Booting worker with pid: {new}" in server.log_so_far()
 
 
 def test_sigterm_stops_every_worker(server):
@@ -185,12 +201,36 @@ def test_every_worker_sees_a_newly_published_generation(server, sample_index, tm
     answered: set[int] = set()
 
     def found_by_both() -> bool:
+        # Each worker answers from the previous generation until it has
+        # prepared the new one ("updating"), then finds the new article.
         health, results = server.get("/healthz", search)
-        assert NEW_ARTICLE["id"] in [hit["id"] for hit in results["hits"]], health["pid"]
-        answered.add(health["pid"])
+        found = NEW_ARTICLE["id"] in [hit["id"] for hit in results["hits"]]
+        assert found or health["pid"] not in answered, "a worker went back to the previous generation"
+        assert health["state"] in ("ready", "updating")
+        if found:
+            answered.add(health["pid"])
         return answered == workers
 
     wait_for(found_by_both, what="both workers to answer after the update")
+
+
+def test_every_worker_reports_it_is_ready(server):
+    for pid in server.worker_pids():
+        assert pid in server.children()
+    health = server.get("/healthz")[0]
+    assert (health["ok"], health["ready"], health["state"], health["documents"]) == (True, True, "ready", 6)
+
+
+def test_a_second_server_on_the_same_port_is_a_one_line_error(server, sample_index):
+    second = subprocess.run(
+        [sys.executable, "-m", "vn_search", "serve", "--index", str(sample_index), "--port", str(server.port),
+         "--workers", "2"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert second.returncode == 1
+    assert second.stderr.strip().count("\n") == 0, second.stderr
+    assert second.stderr.startswith(f"vn-search: cannot listen on 127.0.0.1:{server.port}: Address already in use")
+    assert server.answers(), "the first server goes on serving"
 
 
 def test_workers_must_be_at_least_one(sample_index):

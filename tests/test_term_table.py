@@ -6,7 +6,10 @@ weights) and the storage (files or memory)."""
 
 from __future__ import annotations
 
+import json
+import pickle
 import random
+import struct
 
 import pytest
 from whoosh.filedb.filestore import FileStorage, RamStorage
@@ -104,3 +107,55 @@ def test_a_truncated_table_is_refused(tmp_path):
     (tmp_path / "t.vnt").write_bytes(data[:-3])
     with pytest.raises(ValueError):
         TermTableReader(storage.open_file("t.vnt"), storage.file_length("t.vnt"))
+
+
+def _one_term_table(storage, name: str) -> tuple[bytes, bytes]:
+    """Write a table holding one term and a field map; its key and record."""
+    key, record = b"\x00\x01" + "hà".encode(), encode_record(1, 1, 1, 1, 1, 7, 7, inlined=((7,), None, None))
+    writer = TermTableWriter(storage.create_file(name))
+    writer.extras["fieldmap"] = {"title": 0, "title_f": 1}
+    writer.add_records([key], [record])
+    writer.close()
+    return key, record
+
+
+def _with_extras(data: bytes, magic: bytes, extras: bytes) -> bytes:
+    """The same table with another magic and other stored extras."""
+    index_at, extras_at, _ = struct.unpack("<QQ4s", data[-20:])
+    return magic + data[4:extras_at] + extras + struct.pack("<QQ4s", index_at, extras_at, magic)
+
+
+_UNPICKLED = []
+
+
+class _RunsWhenUnpickled:
+    def __reduce__(self):
+        return (_UNPICKLED.append, ("code ran",))
+
+
+def test_extras_are_json_and_a_pickle_in_their_place_is_refused_unread(tmp_path):
+    storage = FileStorage(str(tmp_path))
+    _one_term_table(storage, "t.vnt")
+    data = (tmp_path / "t.vnt").read_bytes()
+    _, extras_at, _ = struct.unpack("<QQ4s", data[-20:])
+    assert json.loads(data[extras_at:-20]) == {"fieldmap": {"title": 0, "title_f": 1}}
+
+    payload = pickle.dumps({"fieldmap": _RunsWhenUnpickled()})
+    (tmp_path / "evil.vnt").write_bytes(_with_extras(data, data[:4], payload))
+    with pytest.raises(ValueError):
+        TermTableReader(storage.open_file("evil.vnt"), storage.file_length("evil.vnt"))
+    assert _UNPICKLED == []
+
+
+def test_a_table_from_before_json_extras_still_opens(tmp_path):
+    # Indexes built before the extras were JSON (VNT1, pickled extras) keep
+    # working until the next ANALYSIS_VERSION bump asks for a rebuild.
+    storage = FileStorage(str(tmp_path))
+    key, record = _one_term_table(storage, "t.vnt")
+    data = (tmp_path / "t.vnt").read_bytes()
+    old_extras = pickle.dumps({"fieldmap": {"title": 0, "title_f": 1}}, pickle.HIGHEST_PROTOCOL)
+    (tmp_path / "old.vnt").write_bytes(_with_extras(data, b"VNT1", old_extras))
+    table = TermTableReader(storage.open_file("old.vnt"), storage.file_length("old.vnt"))
+    assert table.extras == {"fieldmap": {"title": 0, "title_f": 1}}
+    assert table.get(key) == record and b"\x00\x01ha" not in table
+    table.close()

@@ -34,7 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from vn_search.analysis.abbreviations import ABBREVIATION_TOKEN, abbreviation_key, looks_like_syllable
+from vn_search.analysis.abbreviation_keys import ABBREVIATION_TOKEN, abbreviation_key, looks_like_syllable
 
 CORPORA = [
     "baomoi-vinews-2017/baomoi.jsonl.gz",

@@ -21,14 +21,27 @@ from vn_search.errors import IndexBusyError, VnSearchError
 
 DEFAULT_INDEX = "index"
 
+
+class _IndexLocation(click.ParamType):
+    """An index folder (a Path), or an index on a cluster kept as typed:
+    a Path would fold ``opensearch://host`` into ``opensearch:/host``."""
+
+    name = "DIR|URL"
+
+    def convert(self, value, param, ctx):
+        if str(value).lower().startswith(("opensearch://", "opensearchs://")):
+            return str(value)
+        return Path(value)
+
+
 _index_option = click.option(
     "--index",
     "index_dir",
     default=DEFAULT_INDEX,
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=_IndexLocation(),
     envvar="VN_SEARCH_INDEX",
-    help="Index directory (also $VN_SEARCH_INDEX).",
+    help="Index directory, or an index on an OpenSearch cluster: opensearch://HOST:PORT/NAME (also $VN_SEARCH_INDEX).",
 )
 
 
@@ -135,8 +148,10 @@ def index_command(sources, index_dir, rebuild, workers, as_json, progress) -> No
               help="Only documents published on or before this day (Vietnam time).")
 @click.option("--as-typed", is_flag=True,
               help="Search the words literally: no Telex/VNI keystrokes read, no correction searched instead.")
+@click.option("--group/--no-group", default=True, show_default=True,
+              help="One hit per story, other outlets' reports listed under it; --no-group: one hit per article.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
-def search_command(query, index_dir, limit, page, kind, sort, since, until, as_typed, as_json) -> None:
+def search_command(query, index_dir, limit, page, kind, sort, since, until, as_typed, group, as_json) -> None:
     """Search the index. Accents are optional; "quoted phrases" and -word work.
 
     \b
@@ -159,7 +174,7 @@ def search_command(query, index_dir, limit, page, kind, sort, since, until, as_t
     engine = SearchEngine(index_dir)
     try:
         results = engine.search(query, page=page, per_page=limit, kind=kind, sort=sort,
-                                since=first_day, until=last_day, as_typed=as_typed)
+                                since=first_day, until=last_day, as_typed=as_typed, group=group)
     except VnSearchError as error:
         _fail(str(error))
     if as_json:
@@ -203,7 +218,9 @@ def _print_results(results, sort: str = "relevance") -> None:
     seconds = f"{results.took_ms / 1000:.3f}".replace(".", ",")
     about = "Khoảng " if results.total_is_estimate else ""
     shown_range = f", ngày đăng {results.dates.describe()}" if results.dates else ""
-    click.echo(f"{about}{count} kết quả ({seconds} giây){shown_range}")
+    stories = (f" trong {results.stories:,} sự kiện".replace(",", ".")
+               if results.stories and results.stories < results.total else "")
+    click.echo(f"{about}{count} kết quả{stories} ({seconds} giây){shown_range}")
     if sort == "date" and results.undated:
         click.echo(f"{results.undated} bài không có ngày đăng được xếp cuối.")
     for rank, hit in enumerate(results.hits, start=first):
@@ -215,6 +232,11 @@ def _print_results(results, sort: str = "relevance") -> None:
         click.echo(f"   {meta}  (score {hit.score:.2f})")
         if snippet:
             click.echo(f"   {snippet}")
+        if hit.same_story:
+            click.echo(f"   + {len(hit.same_story)} bài cùng sự kiện:")
+            for other in hit.same_story:
+                where = "  ".join(x for x in (other.source, _vietnam_day(other.published)) if x)
+                click.echo(f"     - {other.title}  ({other.id}{'  ' + where if where else ''})")
     if results.page < results.page_count:
         click.echo(f"\nTrang {results.page}/{results.page_count}: --page {results.page + 1} for more.")
 
@@ -257,7 +279,13 @@ def stats_command(index_dir, as_json) -> None:
               help="Threads per process (default: 8 shared among the processes, at least 2 each).")
 @click.option("--debug", is_flag=True, help="Flask's debug server, one process (loopback hosts only).")
 def serve_command(index_dir, host, port, workers, threads, debug) -> None:
-    """Serve the search page and JSON API (waitress).
+    """Serve the search page and JSON API (gunicorn; waitress without fork).
+
+    Each worker warms its index before it answers searches (GET /healthz
+    says "warming" with a 503 until then, a few seconds on 60,000
+    articles) and prepares a newly indexed generation while the previous
+    one answers. SIGTERM or Ctrl-C stops the server; SIGHUP restarts the
+    workers.
 
     \b
     Example:
@@ -303,6 +331,24 @@ def demo_command(index_dir, query, serve_after, port) -> None:
             serve(index_dir, host="127.0.0.1", port=port, on_listening=listening)
         except VnSearchError as error:
             _fail(str(error))
+
+
+@main.command("opensearch", add_help_option=False,
+              context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def opensearch_command(arguments) -> None:
+    """A local OpenSearch cluster on 127.0.0.1 (Java and Maven; -h for options).
+
+    \b
+    Examples:
+      vn-search opensearch start --nodes 3 --dir os-cluster    ports 9200-9202
+      vn-search index docs.jsonl.gz --index opensearch://127.0.0.1:9200/news
+      vn-search opensearch status --dir os-cluster
+      vn-search opensearch stop --dir os-cluster
+    """
+    from vn_search.backends.opensearch_cluster import main as cluster_main
+
+    sys.exit(cluster_main(list(arguments), prog="vn-search opensearch"))
 
 
 if __name__ == "__main__":

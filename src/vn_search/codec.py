@@ -4,7 +4,7 @@ It is Whoosh's W3 codec (the same segment files, columns and posting
 blocks) with a smaller term dictionary (``term_table.py``), stored fields
 compressed with a preset dictionary (``stored_column.py``), and a matcher
 that also reads blocks whose positions were packed by
-``schema.pack_positions``. Segments keep the codec they were written with
+``positions.pack_positions``. Segments keep the codec they were written with
 in the index's table of contents, so an index may hold W3 segments and
 these side by side. The table of contents names this class, not a
 layout: a change to what these files hold must come with a new codec
@@ -22,7 +22,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3TermIn
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort, unpack_ushort
 
-from vn_search.schema import unpack_positions
+from vn_search.positions import unpack_positions
 from vn_search.stored_column import StoredTextReader, StoredTextWriter
 from vn_search.term_table import TermTableReader, TermTableWriter, decode_record, record_from_terminfo
 

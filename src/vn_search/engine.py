@@ -15,10 +15,8 @@ without a restart.
 
 from __future__ import annotations
 
-import logging
 import operator
 import re
-import threading
 import time
 from collections import Counter
 from dataclasses import replace
@@ -26,33 +24,33 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
-from whoosh.filedb.filestore import FileStorage
+import numpy as np
 from whoosh import query as wq
 from whoosh.util.times import datetime_to_long, long_to_datetime
 
 from vn_search import store
 from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.terms import JOINER, fold_term
-from vn_search.errors import IndexMissingError, IndexVersionError
 from vn_search.dates import DateRange, date_range
+from vn_search.completion import MAX_LIMIT as MAX_COMPLETIONS
 from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
-from vn_search.indexer import ACCENT_MODEL_FILE, IndexReport, build_index, load_learned_abbreviations
-from vn_search.analysis.abbreviations import AbbreviationTable, Learned, default_table
+from vn_search.indexer import IndexReport, build_index
 from vn_search.matching import Membership, documents_needed, query_words
 from vn_search.reading import KNOWN_DOCUMENTS, alternatives, decode_keystrokes, reworded
 from vn_search.query import ParsedQuery, build_plan, parse_query
-from vn_search.restore import AccentModel
-from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
-from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS
-from vn_search.scoring import IndexStatistics, Scorer
+from vn_search.results import Hit, StoryArticle, IndexStats, SearchResults, StoredDocument
+from vn_search.schema import TEXT_FIELDS
+from vn_search.similar import similar_documents
+from vn_search.timeline import timeline
+from vn_search.generations import WARM_MEGABYTES, Generation, Generations
+from vn_search.scoring import Scorer
+from vn_search.stories import StoryMap
 from vn_search.suggest import MIN_TYPO_LETTERS, Suggester, correction_threshold, keep_excluded
 
 __all__ = ["SearchEngine"]
 
-SCORED_FIELDS = [name + suffix for name in TEXT_FIELDS for suffix in ("", "_f")]
 KINDS = ("article", "related")
 SORTS = ("relevance", "date")
-_NO_MODEL = object()
 _HEADLINE_WORDS_KEPT = 20
 _WORDS = re.compile(r"\w+")
 # A query with an abbreviation (or a full form) is also scored written the
@@ -64,102 +62,7 @@ _WORDS = re.compile(r"\w+")
 # written, against 0.87x, 0.85x) at the reader's expense.
 REWORDING_WEIGHT = {"expansion": 1.0, "abbreviation": 0.9, "alias": 0.6}
 MAX_REWORDINGS = 3
-# A definition an index's own articles gave at least this often joins the
-# abbreviation table for that index.
-LEARNED_MIN_COUNT = 3
-
-
-_WARM_WORDS = 2000  # most frequent syllables considered for warming (the budget stops it first)
-# Posting lists warmed by default: two thirds of the posting cache
-# (scoring._CACHE_BYTES), the rest left for what queries read. On corpus C,
-# 256 MB took the first pass over the MDS queries from p50 14.8 to 13.5 ms
-# against 192 MB (warming: 4.8 → 5.9 s, in the background).
-WARM_MEGABYTES = 256
-_log = logging.getLogger(__name__)
-
-
-def _warm_quietly(generation: _Generation, megabytes: int) -> None:
-    """Background warming: a failure only costs speed, so it is logged."""
-    try:
-        generation.warm(megabytes * 1024 * 1024)
-    except Exception:  # noqa: BLE001 - an optimisation must not take a server down
-        _log.warning("warming the index at %s failed", generation.path, exc_info=True)
-
-
-class _Generation:
-    """An opened generation: its Whoosh index and per-thread searchers."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.meta = store.read_meta(path)
-        # Without mmap: Whoosh reads a memory-mapped compound segment (the
-        # format of indexes written before segment_writer) by copying every
-        # part into memory, once per searcher — ~500 MB per thread on 20,000
-        # articles. Plain file reads share the OS page cache instead.
-        self.index = FileStorage(str(path), supports_mmap=False).open_index()
-        self.local = threading.local()
-        self.lock = threading.Lock()
-        self.statistics: IndexStatistics | None = None
-        self._accent_model = None
-        self._abbreviations: tuple[AbbreviationTable, Learned | None] | None = None
-        # Computed on first use; a generation never changes once published.
-        self.stats: IndexStats | None = None
-        self.facets: dict[str, list[tuple[str, int]]] | None = None
-        self.headline_words: list[str] | None = None
-
-    def abbreviations(self) -> tuple[AbbreviationTable, Learned | None]:
-        """The abbreviation table with the definitions this generation's
-        articles gave (``Ngân hàng Nhà nước (NHNN)``), loaded once."""
-        if self._abbreviations is None:
-            with self.lock:
-                if self._abbreviations is None:
-                    counts = load_learned_abbreviations(self.path)
-                    table = default_table()
-                    if counts is None:
-                        self._abbreviations = (table, None)
-                    else:
-                        self._abbreviations = (table.with_learned(counts, min_count=LEARNED_MIN_COUNT), counts.as_learned())
-        return self._abbreviations
-
-    def accent_model(self) -> AccentModel | None:
-        """The generation's accent model, loaded once, on first use."""
-        if self._accent_model is None:
-            with self.lock:
-                if self._accent_model is None:
-                    path = self.path / ACCENT_MODEL_FILE
-                    self._accent_model = AccentModel.load(path) if path.exists() else _NO_MODEL
-        return None if self._accent_model is _NO_MODEL else self._accent_model
-
-    def warm(self, budget: int) -> int:
-        """Prepare the accent model's decoder, and decode the posting lists
-        of the corpus's most frequent syllables (by the accent model's
-        counts), in every text field, exact and folded, until they take
-        ``budget`` bytes of the posting cache. Returns how many lists were
-        read."""
-        model = self.accent_model()
-        if model is None:
-            return 0
-        model.prepare()  # suggestions need it on the first unaccented query
-        _, scorer = self.searcher()
-        terms = (
-            (name + suffix, text)
-            for word in model.frequent_words(_WARM_WORDS)
-            for text, suffix in ((fold_term(word), "_f"), (word, ""))
-            for name in TEXT_FIELDS
-        )
-        return scorer.warm(terms, budget)
-
-    def searcher(self):
-        """This thread's Whoosh searcher and scorer for the generation."""
-        local = getattr(self.local, "pair", None)
-        if local is None:
-            searcher = self.index.searcher()
-            with self.lock:
-                if self.statistics is None:
-                    self.statistics = IndexStatistics(searcher, list(SCORED_FIELDS))
-            local = (searcher, Scorer(searcher, self.statistics))
-            self.local.pair = local
-        return local
+MAX_SAME_STORY = 20  # articles listed under a story's lead
 
 
 class SearchEngine:
@@ -168,14 +71,23 @@ class SearchEngine:
     max_query_chars = 500
     max_per_page = 100
 
+    def __new__(cls, index_dir: str | Path = "index", *args, **kwargs):
+        """``opensearch://HOST:PORT/NAME`` opens an index on a cluster instead
+        (``backends/opensearch_engine.py``: the same methods and results)."""
+        if cls is SearchEngine and str(index_dir).lower().startswith(("opensearch:/", "opensearchs:/")):
+            from vn_search.backends.opensearch_engine import OpenSearchEngine
+
+            return OpenSearchEngine(index_dir, *args, **kwargs)
+        return super().__new__(cls)
+
     def __init__(self, index_dir: str | Path = "index", warm_megabytes: int = 0) -> None:
-        """``warm_megabytes``: warm every generation this engine opens in
-        the background (see :meth:`warm`); a server sets it, so the first
-        searches after start and after each update are not the slow ones."""
+        """``warm_megabytes``: prepare every generation this engine opens
+        in the background (see :meth:`warm` and ``generations.py``) before
+        it answers; a server sets it, so the first searches after start
+        and after each update are not the slow ones."""
         self.index_dir = Path(index_dir)
         self.warm_megabytes = warm_megabytes
-        self._lock = threading.Lock()
-        self._generation: _Generation | None = None
+        self._generations = Generations(self.index_dir, warm_megabytes, self._page_figures)
 
     # -- writing ---------------------------------------------------------
 
@@ -197,23 +109,31 @@ class SearchEngine:
 
     # -- reading ---------------------------------------------------------
 
-    def _current(self) -> _Generation:
-        path = store.current_generation(self.index_dir)
-        if path is None:
-            raise IndexMissingError(str(self.index_dir))
-        generation = self._generation
-        if generation is None or generation.path != path:
-            with self._lock:
-                generation = self._generation
-                if generation is None or generation.path != path:
-                    version = store.read_meta(path).get("analysis_version")
-                    if version != ANALYSIS_VERSION:
-                        raise IndexVersionError(str(self.index_dir), version, ANALYSIS_VERSION)
-                    generation = _Generation(path)
-                    self._generation = generation
-                    if self.warm_megabytes:
-                        threading.Thread(target=_warm_quietly, args=(generation, self.warm_megabytes), daemon=True).start()
-        return generation
+    def _current(self) -> Generation:
+        """The generation to search (``generations.py``: with warming, a
+        newly published one answers once prepared)."""
+        return self._generations.current()
+
+    def _page_figures(self, generation: Generation) -> None:
+        """What the home page, results pages and /healthz show of a
+        generation (its stats, facets and headline words): ~2 s on corpus
+        C, computed before it serves rather than by its first requests."""
+        self.stats(generation)
+        self.facets(generation)
+        self.headline_words(generation=generation)
+        # Autocomplete's table: read, or built in the background if the
+        # generation has none (14-19 s on corpus C, machine load 5-10).
+        generation.completions.prepare(lambda: _completion_source(generation))
+
+    def readiness(self) -> dict:
+        """Whether searches are answered warm (``Generations.readiness``),
+        without waiting: what /healthz reports."""
+        return self._generations.readiness()
+
+    def start(self) -> None:
+        """Start preparing the published generation now, in the background
+        (a server worker calls it at start, before any request)."""
+        self._generations.begin()
 
     def warm(self, megabytes: int = WARM_MEGABYTES) -> int:
         """Read the posting lists of the corpus's most frequent syllables
@@ -222,7 +142,7 @@ class SearchEngine:
         256 MB) the first pass over the MDS queries went from p50 23 / p95
         64 ms to 13.5 / 29; the second pass takes 9 / 15. Returns how many
         posting lists were read."""
-        return self._current().warm(megabytes * 1024 * 1024)
+        return self._generations.warm(megabytes)
 
     def exists(self) -> bool:
         return store.current_generation(self.index_dir) is not None
@@ -241,6 +161,7 @@ class SearchEngine:
         since: date | datetime | str | None = None,
         until: date | datetime | str | None = None,
         as_typed: bool = False,
+        group: bool = True,
     ) -> SearchResults:
         """Ranked hits for a query typed as a user would type it.
 
@@ -259,6 +180,11 @@ class SearchEngine:
         a notice says so), and abbreviations find their full forms and the
         other way round. ``as_typed`` searches the words literally: no
         keystrokes read, no correction searched instead.
+
+        With ``group`` each hit is a story (``stories.py``): the articles
+        of other outlets on the same event are listed in its
+        ``same_story``, not as hits of their own, and pages count stories
+        (``stories``; ``total`` still counts documents).
         """
         if sort not in SORTS:
             raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
@@ -287,9 +213,11 @@ class SearchEngine:
         plan.words = understood.words
         rewordings = [(build_plan(reworded(parsed, alternative, reading)), REWORDING_WEIGHT[alternative.typed])
                       for alternative in other_forms for reading in alternative.readings[:2]][:MAX_REWORDINGS]
-        docnums, scores, total, membership, undated = scorer.run(
+        story_map = generation.stories() if group else None
+        ranking = scorer.run(
             plan, page * per_page, filters, by_date=sort == "date", date_bounds=_column_bounds(dates),
-            rewordings=rewordings)
+            rewordings=rewordings, stories=story_map)
+        docnums, scores, total, membership, undated = ranking[:5]
         strict = total if membership is None else membership.strict_count
         if searched is not None:
             suggestion = searched
@@ -307,7 +235,7 @@ class SearchEngine:
             # Nothing holds every word as typed: search what the reader
             # probably meant, if that finds articles holding all of it.
             fallback = self.search(suggestion, page, per_page, kind=kind, source=source, category=category,
-                                   sort=sort, suggest=False, since=since, until=until, as_typed=True)
+                                   sort=sort, suggest=False, since=since, until=until, as_typed=True, group=group)
             if fallback.total and (not fallback.relaxed or not total):
                 notices.append(f"Không có bài nào chứa đủ các từ «{query}»; đang hiển thị kết quả cho «{suggestion}»."
                                if total else f"Không có kết quả cho «{query}»; đang hiển thị kết quả cho «{suggestion}».")
@@ -318,14 +246,18 @@ class SearchEngine:
         start = (page - 1) * per_page
         marks = highlight_words(plan.words, parsed, membership.common if membership is not None else ())
         hits = [
-            self._hit(searcher.stored_fields(int(docnum)), float(score), marks)
+            replace(self._hit(searcher.stored_fields(int(docnum)), float(score), marks),
+                    same_story=_same_story(searcher, story_map, int(docnum), ranking.allowed, scorer.stats.published)
+                    if story_map else [])
             for docnum, score in zip(docnums[start:], scores[start:])
         ]
         return SearchResults(query, total, _ms(started), page, per_page, hits, suggestion, notices,
                              undated=undated, dates=dates, searched=searched,
-                             relaxed=membership is not None and membership.relaxed)
+                             relaxed=membership is not None and membership.relaxed,
+                             stories=ranking.stories if group else None,
+                             timeline=timeline(scorer.stats.published[ranking.members]))
 
-    def _read(self, generation: _Generation, query: str, as_typed: bool) -> _Reading:
+    def _read(self, generation: Generation, query: str, as_typed: bool) -> _Reading:
         """How a query is understood (``reading.py``, ``matching.py``):
         keystrokes read, words and the other forms of its abbreviations."""
         _, scorer = generation.searcher()
@@ -392,10 +324,33 @@ class SearchEngine:
             related_ids=list(content.get("related_ids", [])),
         )
 
-    def facets(self) -> dict[str, list[tuple[str, int]]]:
+    def complete(self, typed: str, limit: int = 8) -> list[str]:
+        """Completions of what a reader is typing into the search box, from
+        the words and phrases the corpus's headlines use most, spelt as the
+        articles spell them (``campu`` → ``Campuchia``; ``completion.py``).
+        The table is the generation's ``completions.json``, or built from
+        its headlines on first use when it has none."""
+        limit = _whole_number("limit", limit, 1, MAX_COMPLETIONS)
+        generation = self._current()
+        return generation.completions.get(lambda: _completion_source(generation)).complete(typed or "", limit)
+
+    def similar(self, doc_id: str, limit: int = 5) -> list[Hit]:
+        """Articles on the same subject as the document ``doc_id`` (more
+        like this, ``similar.py``): its most distinctive words scored as a
+        query; never the document itself or a copy of it. Empty for an
+        unknown id."""
+        limit = _whole_number("limit", limit, 1, self.max_per_page)
+        searcher, scorer = self._current().searcher()
+        docnum = searcher.document_number(id=str(doc_id))
+        if docnum is None:
+            return []
+        found = similar_documents(searcher.stored_fields(docnum), docnum, scorer, searcher.stored_fields, limit)
+        return [self._hit(stored, score, Marks.of([])) for stored, score in found]
+
+    def facets(self, generation: Generation | None = None) -> dict[str, list[tuple[str, int]]]:
         """Values of the filterable fields with their document counts;
         computed once per generation (every results page shows them)."""
-        generation = self._current()
+        generation = generation or self._current()
         if generation.facets is None:
             searcher, _ = generation.searcher()
             reader = searcher.reader()
@@ -409,12 +364,12 @@ class SearchEngine:
             generation.facets = result
         return {key: list(values) for key, values in generation.facets.items()}
 
-    def headline_words(self, limit: int = 5) -> list[str]:
+    def headline_words(self, limit: int = 5, generation: Generation | None = None) -> list[str]:
         """The words most headlines hold (words of two or more syllables,
         as pyvi segmented them, ``hà nội``): what a page that found nothing
         offers to search instead, so the offer fits this corpus. Computed
         once per generation (0.4 s on corpus C)."""
-        generation = self._current()
+        generation = generation or self._current()
         if generation.headline_words is None:
             searcher, _ = generation.searcher()
             reader = searcher.reader()
@@ -429,10 +384,10 @@ class SearchEngine:
             generation.headline_words = [word.replace(JOINER, " ") for _, word in counted[:_HEADLINE_WORDS_KEPT]]
         return generation.headline_words[:limit]
 
-    def stats(self) -> IndexStats:
+    def stats(self, generation: Generation | None = None) -> IndexStats:
         """What the index holds; computed once per generation (the home
         page and /healthz ask on every request)."""
-        generation = self._current()
+        generation = generation or self._current()
         if generation.stats is None:
             searcher, scorer = generation.searcher()
             reader = searcher.reader()
@@ -451,14 +406,15 @@ class SearchEngine:
                 size_bytes=size,
                 analysis_version=generation.meta.get("analysis_version", 0),
                 updated=datetime.fromisoformat(updated) if updated else None,
-                sources=dict(self.facets()["sources"]),
+                sources=dict(self.facets(generation)["sources"]),
                 newest_published=_iso(long_to_datetime(int(dated.max()))) if len(dated) else None,
                 oldest_published=_iso(long_to_datetime(int(dated.min()))) if len(dated) else None,
             )
         return generation.stats
 
     def close(self) -> None:
-        self._generation = None
+        """Forget the opened generations (their cached segments go)."""
+        self._generations.close()
 
 
 class _Reading(NamedTuple):
@@ -468,6 +424,31 @@ class _Reading(NamedTuple):
     parsed: ParsedQuery
     other_forms: list
     words: list
+
+
+def _same_story(searcher, stories: StoryMap, docnum: int, allowed: np.ndarray, published: np.ndarray) -> list[StoryArticle]:
+    """The other articles of ``docnum``'s story that the search's filters
+    allow (a source filter shows that outlet's articles, never hides them
+    under another's), earliest first, undated last; at most
+    :data:`MAX_SAME_STORY`."""
+    others = stories.members(docnum)
+    others = others[(others != docnum) & allowed[others]]
+    when = published[others]
+    others = others[np.lexsort((others, np.where(when > 0, when, np.iinfo(np.int64).max)))][:MAX_SAME_STORY]
+    articles = []
+    for other in others.tolist():
+        stored = searcher.stored_fields(other)
+        articles.append(StoryArticle(stored["id"], stored.get("headline", ""), stored.get("source"),
+                                     _iso(stored.get("published")), stored.get("url")))
+    return articles
+
+
+def _completion_source(generation: Generation):
+    """What building a generation's completion table reads: its index and
+    how often its articles capitalise each syllable."""
+    searcher, _ = generation.searcher()
+    model = generation.accent_model()
+    return searcher.reader(), model.capital_share if model is not None else None
 
 
 def _relaxed_notice(membership: Membership) -> str:

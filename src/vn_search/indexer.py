@@ -12,11 +12,11 @@ each part into memory, per searcher. See ``store.py`` for why a crash
 never breaks the index.
 
 Indexing also learns from the articles: the accent model
-(``accents.npz``) and the abbreviations they define
-(``abbreviations.json``). Workers save what they counted to part files
-in the build, the parent merges them at commit, and both files are
-published with the generation; an update adds to the previous
-generation's counts.
+(``accents.npz``), the abbreviations they define
+(``abbreviations.json``) and which of them tell the same story
+(``stories.npz``). Workers save what they counted to part files in the
+build, the parent merges them at commit, and the files are published with
+the generation; an update adds to the previous generation's.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from whoosh import index as whoosh_index
 from whoosh.multiproc import MpWriter, SubWriterTask
@@ -39,15 +39,21 @@ from whoosh.writing import SegmentWriter
 
 from vn_search import store
 from vn_search.codec import VnCodec
+from vn_search.accents import AccentModel
 from vn_search.analysis.abbreviation_mining import DefinitionCounts
 from vn_search.analysis.normalize import normalize_query, normalize_text
 from vn_search.analysis.segment import segment_terms
 from vn_search.analysis.terms import field_terms
 from vn_search.documents import RELATED, InputProblem, NewsDocument
 from vn_search.errors import IndexVersionError, NothingToIndexError
-from vn_search.restore import AccentModel
-from vn_search.schema import ANALYSIS_VERSION, build_schema, encode_postings
+from vn_search.positions import encode_postings
+from vn_search.schema import ANALYSIS_VERSION, build_schema
 from vn_search.segment_writer import BulkSegmentWriter
+from vn_search.sources.batch import ArticleBatch
+from vn_search.completion import write_completions
+from vn_search.stories import (
+    STORIES_FILE, Signatures, headline_key, live_document_numbers, load_signatures, save_stories, signature,
+)
 
 __all__ = [
     "IndexReport",
@@ -76,6 +82,7 @@ _ACCENT_MB = 64  # accent counts a worker holds before it saves them to such a f
 # A worker's abbreviation definitions, merged at commit: JSON, never pickle.
 # A few thousand definitions at most, so one file per worker.
 _ABBREVIATION_PART = ".abbreviations-part"
+_STORIES_PART = ".stories-part"  # a worker's story signatures (numpy, no pickle)
 
 
 @dataclass
@@ -124,9 +131,10 @@ def _field_texts(doc: NewsDocument) -> dict[str, str]:
     return {"title": doc.title, "summary": summary, "body": body}
 
 
-def document_fields(doc: NewsDocument) -> dict:
+def document_fields(doc: NewsDocument, signatures: Signatures | None = None) -> dict:
     """Everything Whoosh's writer needs for one document: stored values
-    and the pre-analysed postings of every text field."""
+    and the pre-analysed postings of every text field. An article's story
+    signature (``stories.py``) goes to ``signatures``, if given."""
     _normalise(doc)
     fields = {
         "id": doc.id,
@@ -145,6 +153,7 @@ def document_fields(doc: NewsDocument) -> dict:
     for name, value in (("published", doc.published), ("source", doc.source), ("category", doc.category)):
         if value:
             fields[name] = value
+    words = []
     for name, text in _field_texts(doc).items():
         # Body bigrams only inside pyvi words: pairs across words were 60% of
         # the vocabulary, and dropping them cost 0.001-0.004 MRR on MDS,
@@ -152,6 +161,10 @@ def document_fields(doc: NewsDocument) -> dict:
         exact, folded = field_terms(segment_terms(text), cross_word_pairs=name != "body") if text else ({}, {})
         fields[name] = encode_postings(exact, positions=False)
         fields[name + "_f"] = encode_postings(folded)
+        words.append(exact)
+    if signatures is not None and doc.kind != RELATED:
+        signatures.add(doc.id, int(doc.published.timestamp()) if doc.published else 0, signature(*words),
+                       headline_key(doc.title))
     return fields
 
 
@@ -239,8 +252,9 @@ class _AnalysingTask(SubWriterTask):
     to a file in the index being built, and counting starts afresh: a
     worker's model of 29,000 articles held ~300 MB, as much as its
     postings. Its abbreviation definitions go to one JSON file at the end.
-    It reports the segments, accent files and abbreviation files it wrote
-    (or the error that stopped it) on the result queue.
+    Its articles' story signatures go to one file too. It reports the
+    segments and the files it wrote (or the error that stopped it) on the
+    result queue.
     """
 
     segment_mb = _SEGMENT_MB
@@ -254,6 +268,7 @@ class _AnalysingTask(SubWriterTask):
             self.writer = BulkSegmentWriter(ix, _lk=False, compound=False)
             self.accents = AccentModel()
             self.abbreviations = DefinitionCounts()
+            self.signatures = Signatures()
             while True:
                 try:
                     job = self.jobqueue.get(timeout=1.0)
@@ -276,9 +291,9 @@ class _AnalysingTask(SubWriterTask):
                 self.writer._close_segment()
             accent_files.append(self._save_accents(len(accent_files)))
             abbreviation_files = [self._save_abbreviations()]
-            self.resultqueue.put((None, segments, accent_files, abbreviation_files))
+            self.resultqueue.put((None, segments, accent_files, abbreviation_files, self._save_signatures()))
         except BaseException:
-            self.resultqueue.put((traceback.format_exc(), [], [], []))
+            self.resultqueue.put((traceback.format_exc(), [], [], [], None))
             raise
 
     def _save_accents(self, number: int) -> str:
@@ -299,6 +314,13 @@ class _AnalysingTask(SubWriterTask):
             out.write(self.abbreviations.to_json().encode("utf-8"))
         return name
 
+    def _save_signatures(self) -> str:
+        """Write the story signatures of this worker's articles to a file in
+        the index being built."""
+        name = f"stories-{os.getpid()}{_STORIES_PART}"
+        self.signatures.save(Path(self.storage.folder) / name)
+        return name
+
     def _process_file(self, filename, doc_count):
         writer = self.writer
         tempstorage = writer.temp_storage()
@@ -306,7 +328,7 @@ class _AnalysingTask(SubWriterTask):
             for _ in range(doc_count):
                 _, args = pickle.load(stream)
                 doc = args["_doc"]
-                writer.add_document(**document_fields(doc))
+                writer.add_document(**document_fields(doc, self.signatures))
                 _learn_accents(self.accents, doc)
                 _learn_abbreviations(self.abbreviations, doc)
         tempstorage.delete_file(filename)
@@ -321,10 +343,12 @@ class _AnalysingWriter(MpWriter, BulkSegmentWriter):
     later commits, through :class:`BulkSegmentWriter`'s arrays.
     """
 
-    def __init__(self, ix, procs: int, accents: AccentModel, abbreviations: DefinitionCounts, **kwargs) -> None:
+    def __init__(self, ix, procs: int, accents: AccentModel, abbreviations: DefinitionCounts,
+                 signatures: Signatures, **kwargs) -> None:
         super().__init__(ix, procs=procs, multisegment=True, compound=False, codec=VnCodec(), **kwargs)
         self.accents = accents  # the workers' accent counts are merged into it
         self.abbreviations = abbreviations  # and their abbreviation definitions
+        self.signatures = signatures  # and their articles' story signatures
         # Start every worker now, before the first job is queued: queueing
         # starts a feeder thread, and forking a process that has threads can
         # deadlock (Python 3.12+ warns about it).
@@ -348,28 +372,33 @@ class _AnalysingWriter(MpWriter, BulkSegmentWriter):
         finalsegments = self._merge_segments(mergetype, optimize, merge)
         # Collect results before joining: a process does not exit until
         # what it queued has been read.
-        errors, accent_files, abbreviation_files = [], [], []
+        errors, accent_files, abbreviation_files, signature_files = [], [], [], []
         for task in self.tasks:
             while True:
                 try:
-                    error, segments, accent_parts, abbreviation_parts = self.resultqueue.get(timeout=1.0)
+                    error, segments, accent_parts, abbreviation_parts, signature_part = self.resultqueue.get(timeout=1.0)
                     break
                 except queue.Empty:
                     if not any(t.is_alive() for t in self.tasks):
                         error = f"an indexing worker died (exit code {task.exitcode})"
-                        segments, accent_parts, abbreviation_parts = [], [], []
+                        segments, accent_parts, abbreviation_parts, signature_part = [], [], [], None
                         break
             if error:
                 errors.append(error)
             finalsegments += segments
             accent_files += accent_parts
             abbreviation_files += abbreviation_parts
+            if signature_part:
+                signature_files.append(signature_part)
         for task in self.tasks:
             task.join()
         # Merged once the workers are gone, so their memory and this never add up.
         for name in accent_files:
             with self.storage.open_file(name) as part:
                 self.accents.merge(pickle.load(part))
+            self.storage.delete_file(name)
+        for name in signature_files:
+            self.signatures.extend(Signatures.load(Path(self.storage.folder) / name))
             self.storage.delete_file(name)
         for name in abbreviation_files:
             with self.storage.open_file(name) as part:
@@ -450,7 +479,12 @@ def build_index(
                 ix = whoosh_index.create_in(build, build_schema())
             else:
                 ix = whoosh_index.open_dir(build)
-            documents = _Documents(read_sources(sources), report, on_problem)
+            def problem(found: InputProblem) -> None:
+                report.problems.append(found)
+                if on_problem:
+                    on_problem(found)
+
+            documents = ArticleBatch(read_sources(sources), problem)
             parallel = workers > 1 and documents.peek(_PARALLEL_THRESHOLD) >= _PARALLEL_THRESHOLD
             accents = AccentModel()
             previous_model = None if fresh else current / ACCENT_MODEL_FILE
@@ -463,14 +497,15 @@ def build_index(
             # and again anyway. A generation from before abbreviations were
             # learned has none to carry: the counts start from this update's.
             abbreviations = (None if fresh else load_learned_abbreviations(current)) or DefinitionCounts()
+            signatures = Signatures()  # this run's articles; the previous ones are added at the end
             if parallel:
                 writer = _AnalysingWriter(
-                    ix, procs=workers, accents=accents, abbreviations=abbreviations, batchsize=50
+                    ix, procs=workers, accents=accents, abbreviations=abbreviations, signatures=signatures, batchsize=50
                 )
             else:
                 writer = BulkSegmentWriter(ix, compound=False)
             try:
-                _write_documents(writer, documents, report, progress, fresh, parallel, accents, abbreviations)
+                _write_documents(writer, documents, report, progress, fresh, parallel, accents, abbreviations, signatures)
                 if not report.articles and not report.related:
                     raise NothingToIndexError(str(index_dir), created=current is None)
             except BaseException:
@@ -479,11 +514,22 @@ def build_index(
             writer.commit()
             with ix.searcher() as searcher:
                 report.documents_total = searcher.doc_count()
+                # Stories over the whole index: the earlier articles' kept
+                # signatures (less those indexed again) and this run's.
+                if not fresh:
+                    previous = load_signatures(current / STORIES_FILE).without(set(signatures.ids))
+                    previous.extend(signatures)
+                    signatures = previous
+                reader = searcher.reader()
+                save_stories(build / STORIES_FILE, signatures, live_document_numbers(reader), reader.doc_count_all())
             # The build's copy is a hard link to the previous generation's
             # model: unlink it so saving writes a new file, never the old one.
             (build / ACCENT_MODEL_FILE).unlink(missing_ok=True)
             accents.save(build / ACCENT_MODEL_FILE)
             _save_abbreviations(abbreviations, build)
+            # Autocomplete's table, from every headline of the new generation (completion.py).
+            with ix.searcher() as searcher:
+                write_completions(build, searcher.reader(), accents.capital_share)
             store.write_meta(build, {"analysis_version": ANALYSIS_VERSION, "documents": report.documents_total})
             ix.close()
             store.publish(index_dir, build)
@@ -496,67 +542,16 @@ def build_index(
     return report
 
 
-class _Documents:
-    """The articles of the sources, problems reported, ids deduplicated,
-    related items gathered (with all their parents) for the end."""
-
-    def __init__(self, items: Iterator, report: IndexReport, on_problem) -> None:
-        self.items = items
-        self.report = report
-        self.on_problem = on_problem
-        self.seen: dict[str, str] = {}
-        self.related: dict[str, NewsDocument] = {}
-        self.head: list[NewsDocument] = []
-        self._stream: Iterator[NewsDocument] | None = None  # set by peek()
-
-    def _problem(self, problem: InputProblem) -> None:
-        self.report.problems.append(problem)
-        if self.on_problem:
-            self.on_problem(problem)
-
-    def _articles(self) -> Iterator[NewsDocument]:
-        for item in self.items:
-            if isinstance(item, InputProblem):
-                self._problem(item)
-                continue
-            if item.id in self.seen:
-                path, line = _split_origin(item.origin)
-                self._problem(InputProblem(path, line, f"duplicate id {item.id!r} (first read at {self.seen[item.id]})"))
-                continue
-            self.seen[item.id] = item.origin
-            for child in item.related:
-                known = self.related.get(child.id)
-                if known is None:
-                    self.related[child.id] = child
-                elif item.id not in known.parents:
-                    known.parents.append(item.id)
-            yield item
-
-    def peek(self, count: int) -> int:
-        """Read ahead up to ``count`` articles; how many there were."""
-        stream = self._articles()
-        for doc in stream:
-            self.head.append(doc)
-            if len(self.head) >= count:
-                break
-        self._stream = stream
-        return len(self.head)
-
-    def __iter__(self) -> Iterator[NewsDocument]:
-        yield from self.head
-        self.head = []
-        yield from self._stream if self._stream is not None else self._articles()
-
-
 def _write_documents(
     writer,
-    documents: _Documents,
+    documents: ArticleBatch,
     report: IndexReport,
     progress,
     fresh: bool,
     parallel: bool,
     accents: AccentModel,
     abbreviations: DefinitionCounts,
+    signatures: Signatures,
 ) -> None:
     bar = _Progress(progress)
     # Replacing documents: one searcher over the existing segments for the
@@ -573,7 +568,7 @@ def _write_documents(
         if parallel:  # the worker analyses the raw document and learns from it
             writer.add_document(id=doc.id, _doc=doc)
         else:
-            writer.add_document(**document_fields(doc))
+            writer.add_document(**document_fields(doc, signatures))
             _learn_accents(accents, doc)
             _learn_abbreviations(abbreviations, doc)
         bar.update()
@@ -601,10 +596,3 @@ def _merge_known_parents(searcher, related: dict[str, NewsDocument]) -> None:
             for parent in stored.get("parents") or []:
                 if parent not in doc.parents:
                     doc.parents.insert(0, parent)
-
-
-def _split_origin(origin: str) -> tuple[str, int | None]:
-    path, _, line = origin.rpartition(":")
-    if path and line.isdigit():
-        return path, int(line)
-    return origin, None

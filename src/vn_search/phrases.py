@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from vn_search.postings import blocks
-from vn_search.schema import all_positions
+from vn_search.positions import all_positions
 
 __all__ = ["Occurrences", "occurrences", "phrase_documents"]
 

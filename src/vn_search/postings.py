@@ -19,9 +19,9 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from vn_search.schema import first_packed_positions, first_positions, run_sums
+from vn_search.positions import first_packed_positions, first_positions, run_sums
 
-__all__ = ["Postings", "blocks", "leaf_postings", "joined"]
+__all__ = ["Postings", "blocks", "leaf_postings", "joined", "rebased"]
 
 
 class Postings(NamedTuple):
@@ -38,7 +38,7 @@ class Postings(NamedTuple):
 
 def raw_matcher(matcher):
     """The segment's own matcher under Whoosh's filter for deleted
-    documents: the scorer masks those itself (``IndexStatistics.live``),
+    documents: the scorer masks those itself (``CorpusStatistics.live``),
     and only the raw matcher can be read a block at a time."""
     while isinstance(matcher, FilterMatcher):
         matcher = matcher.child
@@ -136,3 +136,24 @@ def joined(ids_parts: list, tf_parts: list, first_parts: list | None) -> Posting
         return Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.int32) if first_parts is not None else None)
     first = np.concatenate(first_parts) if first_parts is not None else None
     return Postings(np.concatenate(ids_parts).astype(np.int32, copy=False), np.concatenate(tf_parts), first)
+
+
+def rebased(parts: list[tuple[Postings, int]], with_first: bool) -> Postings:
+    """One posting list over a generation from its segments' lists (local
+    document numbers, as the segment cache keeps them) and the segments'
+    document bases. A list held by one segment at base 0 is returned as
+    it is; otherwise one array per column is filled, without temporaries."""
+    held = [(part, base) for part, base in parts if len(part.ids)]
+    if not held:
+        return Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.int32) if with_first else None)
+    if len(held) == 1 and held[0][1] == 0:
+        return held[0][0]
+    total = sum(len(part.ids) for part, _ in held)
+    ids = np.empty(total, np.int32)
+    start = 0
+    for part, base in held:
+        np.add(part.ids, base, out=ids[start:start + len(part.ids)], casting="unsafe")
+        start += len(part.ids)
+    tf = np.concatenate([part.tf for part, _ in held])
+    first = np.concatenate([part.first for part, _ in held]) if with_first else None
+    return Postings(ids, tf, first)

@@ -26,11 +26,10 @@ from whoosh import query as wq
 from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.segment import split_protected
 from vn_search.analysis.terms import JOINER, fold_term
-from vn_search.matching import spelling_variants
+from vn_search.matching import QueryWord, spelling_variants
 from vn_search.schema import TEXT_FIELDS
-from vn_search.scoring import ScoringPlan, ScoringTerm, TermGroup
 
-__all__ = ["ParsedQuery", "parse_query", "build_plan", "FIELD_WEIGHTS"]
+__all__ = ["ParsedQuery", "parse_query", "build_plan", "FIELD_WEIGHTS", "ScoringPlan", "ScoringTerm", "TermGroup"]
 
 # BM25F field weights: a word in the headline says far more about what an
 # article is about than the same word deep in the body. Tuned on corpus C
@@ -171,6 +170,43 @@ def _cap_terms(parsed: ParsedQuery) -> None:
             budget -= len(kept[-1])
         runs[:] = kept
     parsed.cased_words[:] = [cased[: len(run)] for cased, run in zip(parsed.cased_words, parsed.words)]
+
+
+# -- the plan: what the scorer is given -------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoringTerm:
+    """One term the scorer looks up: in which field, and its weight there."""
+
+    field: str
+    text: str
+    weight: float
+
+
+@dataclass
+class TermGroup:
+    """Terms that stand for one query word (a syllable, exact and folded,
+    in each field) or one adjacent pair. ``counts`` says whether the group
+    is a word (coordination over words) or a pair (over pairs)."""
+
+    terms: list[ScoringTerm]
+    counts: bool = True
+    common_probe: ScoringTerm | None = None  # its df decides "too common" and the word's coordination weight
+    folded: str = ""  # a word's folded syllable (proximity leaves common ones out)
+
+
+@dataclass
+class ScoringPlan:
+    """What a query becomes for ``scoring.Scorer``: the terms to score, the
+    phrases to require or exclude, and the words that decide membership."""
+
+    groups: list[TermGroup] = field(default_factory=list)
+    required: list[list[str]] = field(default_factory=list)  # folded phrases every hit must hold
+    excluded: list = field(default_factory=list)  # Whoosh queries no hit may match
+    excluded_phrases: list[list[str]] = field(default_factory=list)  # folded phrases no hit may hold
+    runs: list[list[str]] = field(default_factory=list)  # folded syllables as typed, for proximity
+    words: list[QueryWord] = field(default_factory=list)  # what decides membership (matching.py)
 
 
 def _accented(syllable: str) -> bool:

@@ -8,6 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from vn_search.dates import DateRange
+from vn_search.timeline import TimelineBucket
+
+
+@dataclass(frozen=True)
+class StoryArticle:
+    """Another outlet's article on a hit's story ("N bài cùng sự kiện")."""
+
+    id: str
+    title: str
+    source: str | None
+    published: str | None  # ISO 8601, or None
+    url: str | None
 
 
 @dataclass(frozen=True)
@@ -17,7 +29,9 @@ class Hit:
     ``snippet`` is HTML: the document text escaped, with the matched words
     wrapped in ``<mark>``; ``title_html`` is the headline in the same form.
     ``parents`` holds, for a related item, the ids of the articles that
-    listed it (empty for an article).
+    listed it (empty for an article). ``same_story`` lists the other
+    articles that report the same story (``stories.py``), earliest first,
+    among those the search's filters allow; the hit is the story's lead.
     """
 
     id: str
@@ -31,6 +45,7 @@ class Hit:
     parents: list[str] = field(default_factory=list)
     source: str | None = None
     category: str | None = None
+    same_story: list[StoryArticle] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,10 +79,14 @@ class SearchResults:
     total_is_estimate: bool = False
     searched: str | None = None  # what was searched, when not the query as typed
     relaxed: bool = False  # the set was widened beyond the articles holding every word
+    stories: int | None = None  # the stories the set's documents tell, when grouped: pages hold stories
+    # How the whole set spreads over time: bars of days, weeks or months (timeline.py).
+    timeline: list[TimelineBucket] = field(default_factory=list)
 
     @property
     def page_count(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        shown = self.total if self.stories is None else self.stories
+        return max(1, -(-shown // self.per_page))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +101,8 @@ class SearchResults:
             "suggestion": self.suggestion,
             "searched": self.searched,
             "relaxed": self.relaxed,
+            "stories": self.stories,
+            "timeline": [bucket.to_json() for bucket in self.timeline],
             "notices": list(self.notices),
             "hits": [hit.to_json() for hit in self.hits],
         }

@@ -6,7 +6,8 @@ syllables and bigrams with positions (phrase queries are folded);
 likewise ``summary``/``summary_f`` and ``body``/``body_f``, except that
 ``body_f`` keeps only the bigrams inside pyvi words. Their
 terms are computed outside Whoosh (in worker processes), so these fields
-take pre-analysed postings instead of running an analyzer.
+take pre-analysed postings (encoded by ``positions.py``) instead of
+running an analyzer.
 
 The display text (summary, paragraphs, captions, kicker, related ids) is
 stored as one plain dict, ``content``: the index needs it for snippets and
@@ -18,27 +19,22 @@ protocol 2, which spells every byte above 127 in two).
 
 from __future__ import annotations
 
-import sys
-from array import array
 from typing import Iterator
 
-import numpy as np
 from whoosh import fields
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.formats import Existence, Positions
+from whoosh.formats import Existence
+
+# Whoosh's table of contents pickles the schema, so an index refers to the
+# field format by this module's name (``vn_search.schema.CompactPositions``)
+# in indexes written before the codec moved to ``positions.py``: keep the name
+# importable here until the next ANALYSIS_VERSION bump makes them rebuild.
+from vn_search.positions import CompactPositions
 
 __all__ = [
     "ANALYSIS_VERSION",
     "TEXT_FIELDS",
-    "Postings",
-    "all_positions",
     "build_schema",
-    "encode_postings",
-    "first_packed_positions",
-    "first_positions",
-    "pack_positions",
-    "run_sums",
-    "unpack_positions",
 ]
 
 # Bump whenever analysis or schema changes what terms a document produces:
@@ -47,191 +43,15 @@ ANALYSIS_VERSION = 5
 
 TEXT_FIELDS = ("title", "summary", "body")
 
-# (term bytes, frequency, weight, encoded positions): what Whoosh's writer
-# pools for each term of a field.
-Postings = list[tuple[bytes, int, float, bytes]]
-
-class CompactPositions(Positions):
-    """Whoosh's Positions format with the positions stored as a machine
-    array instead of a pickled list of deltas: smaller on disk and several
-    times faster to encode, which matters when a corpus produces hundreds of
-    millions of postings.
-
-    Layout: the positions as little-endian 16-bit numbers when all are
-    below 65536 (nearly every document), else ``I`` then 32-bit numbers,
-    so the length's parity tells which. The frequency is the number of
-    positions; a posting that occurs once takes 2 bytes.
-
-        >>> fmt = CompactPositions()
-        >>> fmt.encode([3, 7]), fmt.decode_positions(fmt.encode([3, 70000]))
-        (b'\\x03\\x00\\x07\\x00', [3, 70000])
-    """
-
-    def encode(self, poslist):
-        if poslist[-1] < 65536:
-            positions = array("H", poslist)
-            prefix = b""
-        else:
-            positions = array("I", poslist)
-            prefix = b"I"
-        if _BIG_ENDIAN:
-            positions.byteswap()
-        return prefix + positions.tobytes()
-
-    def decode_positions(self, valuestring):
-        if len(valuestring) % 2 == 0:
-            positions = array("H", valuestring)
-        else:
-            positions = array("I", valuestring[1:])
-        if _BIG_ENDIAN:
-            positions.byteswap()
-        return positions.tolist()
-
-    def decode_frequency(self, valuestring):
-        return len(valuestring) // 2 if len(valuestring) % 2 == 0 else len(valuestring) // 4
-
-    def decode_weight(self, valuestring):
-        return self.decode_frequency(valuestring) * self.field_boost
-
-
-def pack_positions(values: list[bytes]) -> bytes | None:
-    """A posting block's :class:`CompactPositions` values as one string,
-    which zlib compresses a fifth smaller than the values one by one: how
-    many positions each posting has, then the gaps between positions
-    (within a posting, from 0), as 16-bit numbers split into a plane of
-    low bytes and one of high bytes. None if some position needs 32 bits
-    (the values are then stored as they are)."""
-    lengths = np.fromiter(map(len, values), np.int64, len(values))
-    if (lengths & 1).any():
-        return None
-    positions = np.frombuffer(b"".join(values), "<u2").astype(np.int64)
-    counts = lengths // 2
-    gaps = np.diff(positions, prepend=0)
-    starts = np.cumsum(counts) - counts
-    gaps[starts] = positions[starts]  # each posting starts from 0
-    numbers = np.concatenate((counts, gaps)).astype("<u2")
-    return numbers.view(np.uint8).reshape(-1, 2).T.tobytes()
-
-
-def unpack_positions(packed: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """How many positions each posting of a :func:`pack_positions` block
-    holds, and all of them in order, as int32."""
-    planes = np.frombuffer(packed, np.uint8).reshape(2, -1)
-    numbers = planes[0].astype(np.int32) | (planes[1].astype(np.int32) << 8)
-    # The counts come first, and there is one count per posting.
-    postings = _count_postings(numbers)
-    counts, gaps = numbers[:postings], numbers[postings:]
-    return counts, run_sums(gaps, counts).astype(np.int32)
-
-
-def run_sums(steps: np.ndarray, lengths) -> np.ndarray:
-    """Running sums of ``steps`` that start afresh at each run of
-    ``lengths`` steps (positions from gaps within each posting, document
-    numbers from deltas within each block), as int64."""
-    sums = np.cumsum(steps, dtype=np.int64)
-    lengths = np.asarray(lengths, np.int64)
-    starts = np.cumsum(lengths) - lengths
-    sums -= np.repeat(sums[starts] - steps[starts], lengths)
-    return sums
-
-
-def _count_postings(numbers: np.ndarray) -> int:
-    """Where the counts end: n counts are followed by as many gaps as they
-    sum to, so n + sum(first n) is the length."""
-    totals = np.arange(1, len(numbers) + 1) + np.cumsum(numbers)
-    return int(np.searchsorted(totals, len(numbers))) + 1
-
-
-def first_packed_positions(blocks: list[bytes], postings: list[int]) -> np.ndarray:
-    """The first position of every posting of several :func:`pack_positions`
-    blocks holding ``postings`` postings each, decoded together: a posting's
-    first gap is its first position, so no position needs adding up."""
-    halves = [len(block) // 2 for block in blocks]
-    low = b"".join(block[:half] for block, half in zip(blocks, halves))
-    high = b"".join(block[half:] for block, half in zip(blocks, halves))
-    numbers = np.frombuffer(low, np.uint8).astype(np.int32) | (np.frombuffer(high, np.uint8).astype(np.int32) << 8)
-    lengths = np.array(halves, np.int64)
-    place = np.arange(len(numbers)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    is_count = place < np.repeat(np.array(postings, np.int64), lengths)  # each block's counts come first
-    counts, gaps = numbers[is_count], numbers[~is_count]
-    return gaps[np.cumsum(counts) - counts]
-
-
-def first_positions(fmt: Positions, values) -> np.ndarray:
-    """The first position of each of a block's encoded ``values``, as int32:
-    for :class:`CompactPositions`, all decoded together with numpy."""
-    if isinstance(values, bytes):
-        counts, positions = unpack_positions(values)
-        return positions[np.cumsum(counts) - counts]
-    if not isinstance(fmt, CompactPositions):
-        return np.fromiter((fmt.decode_positions(v)[0] for v in values), np.int32, len(values))
-    lengths = np.fromiter(map(len, values), np.int64, len(values))
-    starts = np.cumsum(lengths) - lengths
-    raw = np.frombuffer(b"".join(values), np.uint8)
-    wide = (lengths & 1).astype(bool)  # "I" and 32-bit positions
-    starts[wide] += 1
-    first = raw[starts].astype(np.int32) | (raw[starts + 1].astype(np.int32) << 8)
-    if wide.any():
-        at = starts[wide]
-        first[wide] |= (raw[at + 2].astype(np.int32) << 16) | (raw[at + 3].astype(np.int32) << 24)
-    return first
-
-
-def all_positions(fmt: Positions, values) -> tuple[np.ndarray, np.ndarray]:
-    """How many positions each encoded value holds, and all of them in
-    order, as int32: one ``frombuffer`` when every value is 16-bit
-    :class:`CompactPositions`, else one value at a time."""
-    if isinstance(values, bytes):
-        return unpack_positions(values)
-    lengths = np.fromiter(map(len, values), np.int64, len(values))
-    if isinstance(fmt, CompactPositions) and not (lengths & 1).any():
-        return lengths // 2, np.frombuffer(b"".join(values), "<u2").astype(np.int32)
-    decoded = [fmt.decode_positions(v) for v in values]
-    counts = np.fromiter(map(len, decoded), np.int64, len(decoded))
-    return counts, np.fromiter((p for run in decoded for p in run), np.int32, int(counts.sum()))
-
-
-_BIG_ENDIAN = sys.byteorder == "big"
-_POSITIONS = CompactPositions()
-# Most terms occur once in a field: their encodings are precomputed.
-_SINGLE = [_POSITIONS.encode([p]) for p in range(4096)]
-
-
-_WEIGHTS = [float(n) for n in range(256)]
-
-
-def encode_postings(terms: dict[str, list[int]], positions: bool = True) -> Postings:
-    """Encode a field's term → positions map the way the index stores it.
-
-    Without ``positions`` only the frequency is kept (as the posting's
-    weight): the exact fields are never searched as phrases.
-    """
-    weights = _WEIGHTS
-    if not positions:
-        return [
-            (term.encode("utf-8"), len(where), weights[len(where)] if len(where) < 256 else float(len(where)), b"")
-            for term, where in terms.items()
-        ]
-    single, encode = _SINGLE, _POSITIONS.encode
-    out = []
-    append = out.append
-    for term, positions in terms.items():
-        count = len(positions)
-        if count == 1:
-            position = positions[0]
-            append((term.encode("utf-8"), 1, 1.0, single[position] if position < 4096 else encode(positions)))
-        else:
-            append((term.encode("utf-8"), count, weights[count] if count < 256 else float(count), encode(positions)))
-    return out
-
 
 class PreAnalyzedText(fields.TEXT):
     """A TEXT field that indexes postings computed elsewhere.
 
-    Given a list (the output of :func:`encode_postings`) it yields it as is;
-    given a string (e.g. from Whoosh tooling) it falls back to splitting on
-    spaces, so the field still behaves as a normal text field. Without
-    ``positions`` postings carry only the term frequency, as their weight.
+    Given a list (the output of :func:`vn_search.positions.encode_postings`)
+    it yields it as is; given a string (e.g. from Whoosh tooling) it falls
+    back to splitting on spaces, so the field still behaves as a normal text
+    field. Without ``positions`` postings carry only the term frequency, as
+    their weight.
     """
 
     def __init__(self, positions: bool = True) -> None:

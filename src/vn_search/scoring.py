@@ -24,22 +24,23 @@ They only restrict which documents may score.
 from __future__ import annotations
 
 import math
-import threading
-from dataclasses import dataclass, field, replace
-from typing import Iterable
+import time
+from dataclasses import replace
+from typing import Iterable, NamedTuple
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.util.numeric import byte_to_length
 
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.matching import Membership, QueryWord, Unit, as_syllables, documents_needed, members
 from vn_search.phrases import Occurrences, occurrences, phrase_documents
-from vn_search.postings import Postings, joined, leaf_postings
+from vn_search.postings import Postings, leaf_postings, rebased
 from vn_search.proximity import PROXIMITY_WEIGHTS, closeness
+from vn_search.query import ScoringPlan, ScoringTerm, TermGroup
 from vn_search.schema import TEXT_FIELDS
+from vn_search.stories import StoryMap
+from vn_search.segments import CorpusStatistics
 
-__all__ = ["ScoringTerm", "TermGroup", "ScoringPlan", "IndexStatistics", "Scorer"]
+__all__ = ["CorpusStatistics", "Scorer"]
 
 # Tuned on corpus C with bench/relevance.py: a lower k1 saturates repeated syllables sooner, and body
 # and lead lengths matter a little less than BM25's defaults say (b 0.5 rather than 0.6 once common
@@ -80,41 +81,25 @@ WORD_PAIR_DOCUMENTS = 3
 # typo than the word that decides what the query is about, unless it is a
 # name (Paektu).
 MIN_DECIDING_DOCUMENTS = 10
-_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
-# Decoded posting lists and phrase positions kept per generation (per
-# server process). Common syllables recur in most queries; at 96 MB, proximity
-# and phrase arrays evicted them and warm MDS queries slowed from ~7 to ~20 ms.
-# Room for SearchEngine.warm's 256 MB and 128 MB more for what queries read.
-_CACHE_BYTES = 384 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class ScoringTerm:
-    field: str
-    text: str
-    weight: float
+class Ranking(NamedTuple):
+    """What :meth:`Scorer.run` found: the top document numbers and their
+    scores, the size of the result set (``total`` documents in ``stories``
+    stories; the same without grouping), how it was decided, how many of
+    its documents are undated, the set itself (``members``) and the
+    documents the filters and exclusions allow (``allowed``: kind, source,
+    category, dates, ``-words``; not the phrases, which pick the matches),
+    for the articles a page lists beside a hit."""
 
-
-@dataclass
-class TermGroup:
-    """Terms that stand for one query word (a syllable, exact and folded,
-    in each field) or one adjacent pair. ``counts`` says whether the group
-    is a word (coordination over words) or a pair (over pairs)."""
-
-    terms: list[ScoringTerm]
-    counts: bool = True
-    common_probe: ScoringTerm | None = None  # its df decides "too common" and the word's coordination weight
-    folded: str = ""  # a word's folded syllable (proximity leaves common ones out)
-
-
-@dataclass
-class ScoringPlan:
-    groups: list[TermGroup] = field(default_factory=list)
-    required: list[list[str]] = field(default_factory=list)  # folded phrases every hit must hold
-    excluded: list = field(default_factory=list)  # Whoosh queries no hit may match
-    excluded_phrases: list[list[str]] = field(default_factory=list)  # folded phrases no hit may hold
-    runs: list[list[str]] = field(default_factory=list)  # folded syllables as typed, for proximity
-    words: list[QueryWord] = field(default_factory=list)  # what decides membership (matching.py)
+    docnums: np.ndarray
+    scores: np.ndarray
+    total: int
+    membership: Membership | None
+    undated: int
+    members: np.ndarray
+    allowed: np.ndarray
+    stories: int
 
 
 def _best(candidates: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
@@ -125,84 +110,8 @@ def _best(candidates: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
     return candidates[np.argsort(-scores[candidates], kind="stable")]
 
 
-def _per_document(column, count: int, dtype) -> np.ndarray:
-    """One value per document from a Whoosh column reader."""
-    return np.fromiter((column[i] for i in range(count)), dtype=dtype, count=count)
-
-
-class _Leaf:
-    """Per-segment arrays that do not change while a generation is open."""
-
-    def __init__(self, reader, fieldnames: list[str]) -> None:
-        self.count = reader.doc_count_all()
-        self.lengths: dict[str, np.ndarray] = {}
-        for name in fieldnames:
-            column = reader._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)
-            if column is None:
-                self.lengths[name] = np.zeros(self.count, dtype=np.float32)
-            else:
-                self.lengths[name] = _BYTE_TO_LENGTH[_per_document(column, self.count, np.uint8)]
-        # Dates as sortable integers; undated documents hold the column's
-        # default (2**64 - 1) and become 0, so they sort last.
-        self.published = np.zeros(self.count, np.int64)
-        if reader.has_column("published"):
-            values = _per_document(reader.column_reader("published", translate=False), self.count, np.uint64)
-            values[values >= 2**62] = 0
-            self.published = values.astype(np.int64)
-        self.live = None
-        if reader.has_deletions():
-            self.live = np.fromiter((not reader.is_deleted(i) for i in range(self.count)), dtype=bool, count=self.count)
-
-
-class IndexStatistics:
-    """What scoring needs to know about one opened generation, shared by all
-    threads: document lengths, dates, collection statistics, and a cache of
-    decoded posting lists (common syllables recur in most queries)."""
-
-    def __init__(self, searcher, fieldnames: list[str]) -> None:
-        reader = searcher.reader()
-        self.size = reader.doc_count_all()
-        self.live_count = max(1, reader.doc_count())
-        self.leaves = [_Leaf(leaf, fieldnames) for leaf, _ in reader.leaf_readers()]
-        self.lengths = {name: np.concatenate([leaf.lengths[name] for leaf in self.leaves]) if self.leaves else np.zeros(0, np.float32) for name in fieldnames}
-        live = [leaf.live if leaf.live is not None else np.ones(leaf.count, bool) for leaf in self.leaves]
-        self.live = np.concatenate(live) if live else np.zeros(0, bool)
-        self.has_deletions = not bool(self.live.all())
-        # Over live documents only: a replaced document's old copy stays in
-        # its segment (marked deleted) until a merge and must not count.
-        self.average_length = {
-            name: max(1.0, float(self.lengths[name][self.live].mean()) if self.live.any() else 1.0)
-            for name in fieldnames
-        }
-        self.published = np.concatenate([leaf.published for leaf in self.leaves]) if self.leaves else np.zeros(0, np.int64)
-        self._cache: dict[tuple[str, str], Postings] = {}
-        self._cache_bytes = 0
-        self._lock = threading.Lock()
-
-    @property
-    def cached_bytes(self) -> int:
-        return self._cache_bytes
-
-    def cached(self, key):
-        """The cached value, which becomes the most recently used: the
-        cache drops the least recently used first, so the lists of common
-        syllables (in most queries, and put there by warming) stay."""
-        with self._lock:
-            value = self._cache.pop(key, None)
-            if value is not None:
-                self._cache[key] = value
-            return value
-
-    def remember(self, key, value) -> None:
-        size = value.nbytes
-        if size * 4 > _CACHE_BYTES:
-            return
-        with self._lock:
-            while self._cache and self._cache_bytes + size > _CACHE_BYTES:
-                old = self._cache.pop(next(iter(self._cache)))
-                self._cache_bytes -= old.nbytes
-            self._cache[key] = value
-            self._cache_bytes += size
+_NO_POSTINGS = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), None)
+_NO_POSTINGS_WITH_FIRST = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.int32))
 
 
 class _Coverage:
@@ -239,43 +148,57 @@ class _Coverage:
 class Scorer:
     """Scores a plan against one thread's searcher of a generation."""
 
-    def __init__(self, searcher, statistics: IndexStatistics) -> None:
+    def __init__(self, searcher, statistics: CorpusStatistics) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.stats = statistics
-        self._leaves = self.reader.leaf_readers()
+        self._leaves = [(leaf, base, key) for (leaf, base), key in zip(self.reader.leaf_readers(), statistics.segments)]
 
     def postings(self, fieldname: str, text: str) -> Postings:
         """Global document numbers and term frequencies of a term, and for
-        the fields proximity looks at, first positions."""
-        key = (fieldname, text)
-        found = self.stats.cached(key)
-        if found is not None:
-            return found
-        positions = fieldname in PROXIMITY_WEIGHTS
-        positions_format = self.reader.schema[fieldname].format if positions else None
-        ids_parts, tf_parts, first_parts = [], [], []
-        for leaf, base in self._leaves:
-            if (fieldname, text) not in leaf:
-                continue
-            part = leaf_postings(leaf.postings(fieldname, text), positions_format)
-            ids_parts.append(part.ids + base)
-            tf_parts.append(part.tf)
-            first_parts.append(part.first)
-        value = joined(ids_parts, tf_parts, first_parts if positions else None)
-        self.stats.remember(key, value)
-        return value
+        the fields proximity looks at, first positions: each segment's list
+        from the shared cache, joined with the segments' document bases."""
+        positions_format = self.reader.schema[fieldname].format if fieldname in PROXIMITY_WEIGHTS else None
+        parts = [(self._segment_postings(leaf, key, fieldname, text, positions_format), base)
+                 for leaf, base, key in self._leaves]
+        return rebased(parts, positions_format is not None)
 
-    def warm(self, terms: Iterable[tuple[str, str]], budget: int) -> int:
+    def _segment_postings(self, leaf, key, fieldname: str, text: str, positions_format) -> Postings:
+        def decode() -> Postings:
+            if (fieldname, text) not in leaf:
+                return _NO_POSTINGS_WITH_FIRST if positions_format is not None else _NO_POSTINGS
+            return leaf_postings(leaf.postings(fieldname, text), positions_format)
+
+        return self.stats.cache.get(key, (fieldname, text), decode)
+
+    def warm(self, terms: Iterable[tuple[str, str]], budget: int, stop=lambda: False, share: float = 1.0) -> int:
         """Decode the posting lists of ``terms`` (field, text) into the
-        shared cache, in order, until the cache holds ``budget`` bytes;
-        returns how many lists were read."""
-        read = 0
+        shared cache, in order, until the lists read take ``budget`` bytes
+        (lists already cached count, so every generation warms the same
+        terms, and only a new segment's lists are decoded); returns how
+        many terms were read. ``stop()`` ends it early; with ``share``
+        below 1 it pauses so that it uses at most that share of the time
+        (a server's request threads get the rest of the interpreter)."""
+        read = taken = 0
+        started = time.thread_time()
+        seen = set()  # words that fold alike (có, cô, cơ) share their folded lists
         for fieldname, text in terms:
-            if self.stats.cached_bytes >= budget:
+            if taken >= budget or stop():
                 break
-            self.postings(fieldname, text)
+            if (fieldname, text) in seen:
+                continue
+            seen.add((fieldname, text))
+            positions_format = self.reader.schema[fieldname].format if fieldname in PROXIMITY_WEIGHTS else None
+            for leaf, _, key in self._leaves:
+                taken += self._segment_postings(leaf, key, fieldname, text, positions_format).nbytes
             read += 1
+            if share < 1.0:
+                # This thread's CPU time, not the clock's: on a busy machine
+                # the clock also counts the time other processes ran.
+                busy = time.thread_time() - started
+                if busy > 0.005:  # pause after every few milliseconds of work
+                    time.sleep(busy * (1.0 - share) / share)
+                    started = time.thread_time()
         return read
 
     def document_frequency(self, fieldname: str, text: str) -> int:
@@ -306,13 +229,19 @@ class Scorer:
         return mask
 
     def occurrences(self, fieldname: str, text: str) -> Occurrences:
-        """Every (document, position) of a term, cached like postings."""
-        key = (fieldname, text, "positions")
-        found = self.stats.cached(key)
-        if found is None:
-            found = occurrences(self.reader, fieldname, text)
-            self.stats.remember(key, found)
-        return found
+        """Every (document, position) of a term, cached per segment like
+        postings."""
+        parts = []
+        for leaf, base, key in self._leaves:
+            part = self.stats.cache.get(key, (fieldname, text, "positions"),
+                                        lambda leaf=leaf: occurrences(leaf, fieldname, text))
+            if len(part.documents):
+                parts.append(part if not base else Occurrences(part.documents + np.int32(base), part.positions))
+        if not parts:
+            return Occurrences.empty()
+        if len(parts) == 1:
+            return parts[0]
+        return Occurrences(np.concatenate([p.documents for p in parts]), np.concatenate([p.positions for p in parts]))
 
     def _phrase_mask(self, syllables: list[str]) -> np.ndarray:
         """Documents holding the folded phrase in any text field."""
@@ -441,10 +370,14 @@ class Scorer:
         common_fraction: float = COMMON_FRACTION,
         date_bounds: tuple[int | None, int | None] | None = None,
         rewordings: list[tuple[ScoringPlan, float]] = (),
-    ) -> tuple[np.ndarray, np.ndarray, int, Membership | None, int]:
+        stories: StoryMap | None = None,
+    ) -> Ranking:
         """Top ``limit`` document numbers with their scores, the size of the
         result set, how it was decided, and how many of its documents have
-        no date. ``date_bounds`` are inclusive ``published`` column values.
+        no date (a :class:`Ranking`). ``date_bounds`` are inclusive
+        ``published`` column values. With ``stories`` the top documents are
+        the leads of the best ``limit`` stories: each story's first article
+        in the order asked for (on equal scores, the earliest).
         ``rewordings`` are the query written another way (an abbreviation
         spelled out), each with a weight: a document scores the best of the
         query and its rewordings, these scaled so that their best match
@@ -464,8 +397,6 @@ class Scorer:
             scale = weight * best_as_typed / best_other if best_as_typed > 0 else weight
             np.maximum(scores, np.float32(min(scale, 1.0)) * other, out=scores)
         allowed = self.stats.live.copy()
-        for phrase in plan.required:
-            allowed &= self._phrase_mask(phrase)
         for phrase in plan.excluded_phrases:
             allowed &= ~self._phrase_mask(phrase)
         if plan.excluded:
@@ -474,6 +405,9 @@ class Scorer:
             allowed &= self._mask([query])
         if date_bounds is not None:
             allowed &= self._in_dates(*date_bounds)
+        filtered = allowed.copy()  # what the reader excluded or filtered out; phrases pick matches only
+        for phrase in plan.required:
+            allowed &= self._phrase_mask(phrase)
         if not scoring and plan.required:  # only phrases: every phrase match counts
             scores[allowed] += 1.0
         membership = None
@@ -505,12 +439,25 @@ class Scorer:
         candidates = np.flatnonzero(in_set)
         total = len(candidates)
         undated = int((self.stats.published[candidates] == 0).sum())
-        if by_date:
-            order = np.lexsort((-scores[candidates], -self.stats.published[candidates]))
+        published = self.stats.published
+        story_count = total
+        if stories is not None:
+            # Every candidate ranked, then each story's first kept: a few ms
+            # for the largest sets (corpus C's 58,443 documents).
+            if by_date:
+                ranked = candidates[np.lexsort((-scores[candidates], -published[candidates]))]
+            else:
+                earliest = np.where(published[candidates] > 0, published[candidates], np.iinfo(np.int64).max)
+                ranked = candidates[np.lexsort((earliest, -scores[candidates]))]
+            leads = ranked[stories.first_of_each(ranked)]
+            story_count = len(leads)
+            top = leads[:limit]
+        elif by_date:
+            order = np.lexsort((-scores[candidates], -published[candidates]))
             top = candidates[order[:limit]]
         else:
             top = _best(candidates, scores, limit)
-        return top, scores[top], total, membership, undated
+        return Ranking(top, scores[top], total, membership, undated, candidates, filtered, story_count)
 
     def _in_dates(self, first: int | None, last: int | None) -> np.ndarray:
         """Documents published between two ``published`` column values

@@ -36,7 +36,7 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from vn_search.codec import VnCodec
-from vn_search.schema import CompactPositions, pack_positions
+from vn_search.positions import CompactPositions, pack_positions
 from vn_search.term_table import encode_record
 
 __all__ = ["BulkSegmentWriter", "SegmentPostings"]

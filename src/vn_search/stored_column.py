@@ -12,8 +12,8 @@ at the start of the column file, so a segment still reads on its own.
 On corpus C (58,443 articles, two segments) the stored columns go from
 105 to 74 MB (10^6 bytes). Reading one document (decompress and unpickle)
 takes 39 µs instead of 32; writing one, about 160 µs of CPU instead of
-75, and learning a segment's dictionary 0.2 s. ``bench/stored_compression.py``
-measures it.
+75, and learning a segment's dictionary 0.2 s (bench/README.md,
+"Decisions made").
 
 A codec uses it through :class:`StoredTextWriter` and
 :class:`StoredTextReader`, W3's per-document writer and reader with this
@@ -43,7 +43,7 @@ DICTIONARY_BYTES = 32 * 1024  # zlib's window: a dictionary reaches no further b
 # more bytes than 2 MB, and 4 MB hardly fewer.
 SAMPLE_BYTES = 2 << 20
 # zlib level: 6 saves 7% more bytes than 4 for three times the extra CPU,
-# which the build's 180 s budget cannot spare (bench/stored_compression.py).
+# which the build's 180 s budget cannot spare (bench/README.md, "Decisions made").
 LEVEL = 4
 MAGIC = b"ZDC1"
 

@@ -3,7 +3,7 @@
 Two repairs, both learned from the index itself:
 
 - **accents**: a query typed without diacritics (``luan chuyen can bo``)
-  is restored by the corpus's accent model (``restore.py``);
+  is restored by the corpus's accent model (``accents/``);
 - **typos**: a word of five or more letters that the index has never seen
   (``Campuchiaa``; ``bieu tihn`` as the word ``bieu_tihn``) is replaced by
   the most frequent indexed word one edit away. Shorter syllables are never

@@ -14,13 +14,15 @@ kept in memory, so a lookup is one ``bisect`` and a scan of at most one
 block. A term seen once, with one position, takes ~15 bytes.
 
 File layout: magic, blocks, then the block index (each block's offset and
-first key) and the pickled extras (Whoosh's field map), then a footer
-giving where the index and extras start.
+first key) and the extras (Whoosh's field map) as JSON, then a footer
+giving where the index and extras start. Nothing in the file is a pickle,
+so reading a term table runs no code from it.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import mmap
 import pickle
 import struct
@@ -34,7 +36,12 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 __all__ = ["BLOCK_TERMS", "TermTableReader", "TermTableWriter", "decode_record", "encode_record", "record_from_terminfo"]
 
 BLOCK_TERMS = 16
-MAGIC = b"VNT1"
+MAGIC = b"VNT2"
+# Tables written before the extras were JSON (VNT1) held them as a pickle.
+# Indexes built then (bench/work/index-C among them) still open; drop this,
+# and the pickle import, at the next ANALYSIS_VERSION bump, when every such
+# index has to be rebuilt anyway.
+_PICKLED_EXTRAS_MAGIC = b"VNT1"
 _FOOTER = struct.Struct("<QQ4s")  # block index position, extras position, magic
 
 # Low bits of a record's first varint; the document frequency is above them.
@@ -209,7 +216,7 @@ class TermTableWriter:
 
     def __init__(self, dbfile) -> None:
         self.dbfile = dbfile
-        self.extras: dict = {}
+        self.extras: dict[str, object] = {}  # JSON-compatible values only
         self._offsets: list[int] = []
         self._first_keys: list[bytes] = []
         self._count = 0
@@ -250,7 +257,7 @@ class TermTableWriter:
         header = struct.pack("<QQ", self._count, len(self._offsets))
         self._write(header + np.array(self._offsets, "<u8").tobytes() + lengths.tobytes() + b"".join(self._first_keys))
         extras_at = self._position
-        self._write(pickle.dumps(self.extras, pickle.HIGHEST_PROTOCOL))
+        self._write(json.dumps(self.extras, ensure_ascii=False, sort_keys=True).encode("utf-8"))
         self._write(_FOOTER.pack(index_at, extras_at, MAGIC))
         self.dbfile.close()
 
@@ -269,10 +276,11 @@ class TermTableReader:
             dbfile.seek(0)
             self._data = dbfile.read(length)
         data = self._data
-        if data[:4] != MAGIC or len(data) < _FOOTER.size:
+        version = bytes(data[:4])
+        if version not in (MAGIC, _PICKLED_EXTRAS_MAGIC) or len(data) < _FOOTER.size:
             raise ValueError("not a vn-search term table")
         index_at, extras_at, magic = _FOOTER.unpack_from(data, len(data) - _FOOTER.size)
-        if magic != MAGIC:
+        if magic != version:
             raise ValueError("term table is truncated")
         self.count, blocks = struct.unpack_from("<QQ", data, index_at)
         at = index_at + 16
@@ -283,7 +291,7 @@ class TermTableReader:
         ends = np.cumsum(lengths, dtype=np.int64).tolist()
         keys = bytes(data[at : at + (ends[-1] if ends else 0)])
         self._first_keys = list(map(keys.__getitem__, map(slice, [0, *ends[:-1]], ends)))
-        self.extras = pickle.loads(data[extras_at : len(data) - _FOOTER.size])
+        self.extras = _read_extras(bytes(data[extras_at : len(data) - _FOOTER.size]), version)
 
     def _block(self, number: int) -> Iterator[tuple[bytes, int, int]]:
         """(key, record start, record end) of each term in a block."""
@@ -328,3 +336,15 @@ class TermTableReader:
         if isinstance(self._data, mmap.mmap):
             self._data.close()
         self.dbfile.close()
+
+
+def _read_extras(stored: bytes, version: bytes) -> dict[str, object]:
+    """The extras a :class:`TermTableWriter` stored, as a dict."""
+    if version == _PICKLED_EXTRAS_MAGIC:
+        # A VNT1 table from before the JSON extras (see _PICKLED_EXTRAS_MAGIC);
+        # an index directory is trusted data, as Whoosh's own TOC is a pickle.
+        return pickle.loads(stored)
+    extras = json.loads(stored.decode("utf-8"))
+    if not isinstance(extras, dict):
+        raise ValueError(f"term table extras: expected a JSON object, found {type(extras).__name__}")
+    return extras

@@ -32,12 +32,8 @@ from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
 
-from vn_search.analysis.abbreviations import (
-    ABBREVIATION_TOKEN,
-    FUNCTION_WORDS,
-    abbreviation_key,
-    folded_words,
-)
+from vn_search.analysis.abbreviation_keys import ABBREVIATION_TOKEN, abbreviation_key, folded_words
+from vn_search.analysis.abbreviation_meanings import FUNCTION_WORDS
 from vn_search.analysis.fold import fold_text
 
 __all__ = ["DefinitionCounts", "mine_definitions"]

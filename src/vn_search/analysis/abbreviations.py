@@ -1,11 +1,12 @@
 """Vietnamese news abbreviations, both ways: ``UBND`` ↔ ``Ủy ban nhân dân``.
 
 Articles write ``TP.HCM``, ``TP HCM`` or ``Thành phố Hồ Chí Minh``; readers
-type ``tphcm``, ``tp hcm`` or ``thanh pho ho chi minh``. This module gives
-every spelling of an abbreviation one key, looks keys up in a curated table
-(``data/abbreviations.tsv``) in both directions, finds abbreviations and full
-forms in a query, and decides ambiguous ones (``ĐT``: đội tuyển, điện thoại,
-đào tạo) from context only.
+type ``tphcm``, ``tp hcm`` or ``thanh pho ho chi minh``. This module holds
+the curated table (``data/abbreviations.tsv``), looks it up in both
+directions and finds abbreviations and full forms in a query. Every
+spelling becomes one key in ``abbreviation_keys.py``; what an ambiguous
+abbreviation (``ĐT``: đội tuyển, điện thoại, đào tạo) means is decided from
+context only, in ``abbreviation_meanings.py``.
 
     >>> abbreviation_key("TP. HCM"), abbreviation_key("gd&dt"), abbreviation_key("Hà Nội")
     ('tphcm', 'gddt', None)
@@ -21,8 +22,6 @@ abbreviations work without editing the table.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -30,133 +29,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
-from vn_search.analysis.fold import fold_text
+from vn_search.analysis.abbreviation_keys import abbreviation_key, cached_abbreviation_key, folded_words
+from vn_search.analysis.abbreviation_meanings import choose_expansions
 
 __all__ = [
-    "ABBREVIATION_TOKEN",
-    "FUNCTION_WORDS",
     "AbbreviationEntry",
     "AbbreviationTable",
     "Learned",
     "LearnedDefinitions",
     "Span",
     "TableError",
-    "abbreviation_key",
-    "choose_expansions",
     "default_table",
-    "folded_words",
-    "looks_like_syllable",
 ]
-
-# Latin capitals, Vietnamese ones included: Đ and the vowels with hats and
-# horns occur in abbreviations (BĐS, UBKTTƯ); toned ones (À, Ộ) never do,
-# but all-caps headlines ("HÀ NỘI") must match too, to be recognised.
-_UPPER = "A-Z" + "".join(
-    char
-    for char in map(chr, range(0xC0, 0x1EFF))
-    if char.isupper() and len(fold_text(char)) == 1 and "a" <= fold_text(char) <= "z"
-)
-
-#: An abbreviation-like token in running text: capitals, optionally with
-#: digits and ``.``, ``&``, ``-`` inside (``TP.HCM``, ``GD&ĐT``, ``U.23``,
-#: ``VN-Index``, ``Tp.HCM``). Its letters are counted by the callers (2 to 8,
-#: or one letter with digits: ``U23``).
-ABBREVIATION_TOKEN = re.compile(
-    rf"(?<![\w.&-])"
-    rf"(?:[{_UPPER}][a-z]\.(?=[{_UPPER}]))?"  # "Tp." glued to the rest: Tp.HCM
-    rf"[{_UPPER}][{_UPPER}0-9]*"
-    rf"(?:[.&-][{_UPPER}0-9]+)*"
-    rf"(?:-[{_UPPER}][a-z]+)?"  # VN-Index, HNX-Index
-    rf"(?![\w&-])"
-)
 
 #: Definitions mined from a collection: key -> definition -> documents
 #: (``DefinitionCounts.as_learned()``).
 Learned = Mapping[str, Mapping[str, int]]
-
-_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
-_SEPARATORS = re.compile(r"[\s.&\-]+")
-
-# A folded word that could be one Vietnamese syllable. Typed in lowercase,
-# such a word is a word (``ca`` may be "cá", "cà"), not the abbreviation CA.
-# Spelling rules cut false alarms: ``c`` is never written before e/i/y, so
-# ``ceo`` and ``cia`` are not syllables.
-_SYLLABLE = re.compile(
-    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
-    r"(?:a|e|i|o|u|y|ai|ao|au|ay|eo|eu|ia|ie|iu|oa|oe|oi|oo|ua|ue|ui|uo|uu|uy|ye"
-    r"|oai|oay|oeo|uay|uoi|uou|uya|uye|ieu|yeu)"
-    r"(?:ch|ng|nh|c|m|n|p|t)?"
-)
-
-
-def looks_like_syllable(word: str) -> bool:
-    """True when ``word`` (any case, accents or not) could be one Vietnamese
-    syllable, by the spelling rules.
-
-    >>> [looks_like_syllable(w) for w in ["Nội", "nghiêng", "tp", "ubnd", "ceo"]]
-    [True, True, False, False, False]
-    """
-    folded = fold_text(word)
-    if not _SYLLABLE.fullmatch(folded):
-        return False
-    return not (folded[0] == "c" and folded[1:2] in ("e", "i", "y"))
-
-
-def abbreviation_key(text: str) -> str | None:
-    """The one key of an abbreviation however it is typed; None for text
-    that is not shaped like an abbreviation.
-
-    Separators (``.``, ``&``, ``-``, spaces) go, letters are folded (``đ`` is
-    ``d``), so ``TP.HCM``, ``TP. HCM``, ``TPHCM``, ``tp hcm`` and ``Tp.HCM``
-    meet. Lowercase words that could be Vietnamese syllables, and anything
-    with a tone mark, are words rather than abbreviations.
-
-    >>> [abbreviation_key(t) for t in ["TP.HCM", "tp hcm", "U-23", "GD&ĐT", "gd dt"]]
-    ['tphcm', 'tphcm', 'u23', 'gddt', 'gddt']
-    >>> [abbreviation_key(t) for t in ["CA", "ca", "cảnh sát", "2017", "A"]]
-    ['ca', None, None, None, None]
-    """
-    text = unicodedata.normalize("NFC", text).strip()
-    if not text or len(text) > 24:
-        return None
-    if any(char in _TONE_MARKS for char in unicodedata.normalize("NFD", text)):
-        return None
-    parts = [part for part in _SEPARATORS.split(text) if part]
-    if not parts or len(parts) > 4 or not parts[0][0].isalpha():
-        return None
-    for part in parts:
-        if not part.isalnum():
-            return None
-        if part.isdigit() or part.isupper() or any(char.isdigit() for char in part):
-            continue
-        if looks_like_syllable(part):
-            return None
-    key = fold_text("".join(parts))
-    letters = sum(char.isalpha() for char in key)
-    if not key.isascii() or len(key) > 12 or letters == 0:
-        return None
-    if letters == 1 and key.isalpha():
-        return None  # one letter alone is an initial, not an abbreviation
-    return key
-
-
-@lru_cache(maxsize=65536)
-def _cached_key(text: str) -> str | None:
-    return abbreviation_key(text)
-
-
-_WORD = re.compile(r"\w+")
-
-
-def folded_words(text: str) -> str:
-    """Accent-, case- and punctuation-free form used to compare full forms:
-    ``"Văn hóa, Thể thao và Du lịch"`` → ``"van hoa the thao va du lich"``."""
-    return " ".join(_WORD.findall(fold_text(unicodedata.normalize("NFC", text))))
-
-
-# ---------------------------------------------------------------------------
-# The curated table
-# ---------------------------------------------------------------------------
 
 _COLUMNS = ["abbreviation", "expansions", "kind", "ambiguous", "docs"]
 _CUE_COLUMNS = ["abbreviation", "expansion", "cues"]
@@ -343,7 +231,7 @@ class AbbreviationTable:
         """
         entry = self._by_key.get(text)
         if entry is None:
-            key = _cached_key(text)
+            key = cached_abbreviation_key(text)
             entry = self._by_key.get(key) if key else None
         if entry is None:
             entry = self._by_key.get(folded_words(text))
@@ -372,7 +260,7 @@ class AbbreviationTable:
         >>> [(s.start, s.end, s.forms) for s in default_table().find_spans(query)]
         [(0, 4, ('TNGT',)), (4, 6, ('TP.HCM', 'Thành phố Hồ Chí Minh'))]
         """
-        folded = [" ".join(_WORD.findall(fold_text(unicodedata.normalize("NFC", s)))) for s in syllables]
+        folded = [folded_words(s) for s in syllables]
         spans: list[Span] = []
         position = 0
         while position < len(syllables):
@@ -398,7 +286,7 @@ class AbbreviationTable:
             if best is not None and length <= best.end - best.start:
                 break
             typed = " ".join(syllables[start : start + length])
-            key = _cached_key(typed)
+            key = cached_abbreviation_key(typed)
             entry = self._by_key.get(key) if key else None
             if entry is None or entry.kind != "abbr":
                 continue
@@ -474,11 +362,6 @@ def default_table() -> AbbreviationTable:
     )
 
 
-# ---------------------------------------------------------------------------
-# Deciding what an ambiguous abbreviation means
-# ---------------------------------------------------------------------------
-
-
 class LearnedDefinitions(Protocol):
     """What :meth:`AbbreviationTable.with_learned` needs from mined
     definitions (``abbreviation_mining.DefinitionCounts`` has it)."""
@@ -489,121 +372,3 @@ class LearnedDefinitions(Protocol):
 
     def abbreviation_spelling(self, key: str) -> str | None: ...
 
-
-# Learned definitions decide on their own only when one meaning has been
-# written out this often, and makes up this share of all the definitions.
-_LEARNED_MIN_COUNT = 3
-_LEARNED_SHARE = 0.9
-# Words an expansion may hold that have no letter in the abbreviation
-# (lowercase, accented: folded, "tại" would also pass "tải").
-FUNCTION_WORDS = frozenset({"và", "của", "các", "với", "cho", "về", "ở", "tại", "thuộc", "trong", "là"})
-
-
-def _initials_allow(spelling: str, expansion: str) -> bool:
-    """False when the abbreviation was typed with Đ where the expansion's
-    word starts with a plain d (NĐT is nhà đầu tư, never nhân dân tệ). A
-    plain D proves nothing: many type D for Đ."""
-    letters = [char for char in unicodedata.normalize("NFC", spelling).lower() if char.isalpha()]
-    if "đ" not in letters:
-        return True
-    words = _WORD.findall(unicodedata.normalize("NFC", expansion).lower())
-    if len(words) != len(letters):
-        words = [word for word in words if word not in FUNCTION_WORDS]
-    if len(words) != len(letters):
-        return True  # cannot align letters with words: no evidence
-    return all(letter != "đ" or word.startswith("đ") for letter, word in zip(letters, words))
-
-
-def _learned_counts(entry: AbbreviationEntry, learned: Learned | None) -> dict[str, tuple[str, int]]:
-    """Folded definition -> (a spelling, count) for the entry's key."""
-    grouped: dict[str, tuple[str, int]] = {}
-    for definition, count in ((learned or {}).get(entry.key) or {}).items():
-        folded = folded_words(definition)
-        spelling, total = grouped.get(folded, (definition, 0))
-        grouped[folded] = (spelling, total + count)
-    return grouped
-
-
-def choose_expansions(
-    entry: AbbreviationEntry,
-    context_syllables: list[str],
-    learned: Learned | None = None,
-    *,
-    spelling: str | None = None,
-) -> list[str]:
-    """The expansions the context supports; ``[]`` when nothing decides.
-
-    An unambiguous entry keeps all its expansions. For an ambiguous one a
-    meaning needs evidence: one of its cue words in the context, the way the
-    abbreviation was typed (``NĐT`` cannot be nhân dân tệ), or - with no
-    cue at all - ``learned`` definition counts (key -> definition -> count,
-    mined from the collection) where one meaning dominates. Never guess
-    from the table order or the corpus-wide frequency.
-
-    >>> qh = default_table().lookup("QH")
-    >>> choose_expansions(qh, ["khóa", "XV"]), choose_expansions(qh, ["đất", "đô", "thị"])
-    (['Quốc hội'], ['quy hoạch'])
-    >>> choose_expansions(qh, ["năm", "2017"])
-    []
-    """
-    if not entry.ambiguous:
-        return list(entry.expansions)
-    learned_counts = _learned_counts(entry, learned)
-    known = {folded_words(expansion) for expansion in entry.expansions}
-    candidates = list(entry.expansions)
-    candidates += [text for folded, (text, _) in learned_counts.items() if folded not in known]
-    typed_away = False
-    if spelling:
-        allowed = [candidate for candidate in candidates if _initials_allow(spelling, candidate)]
-        typed_away = len(allowed) < len(candidates)
-        candidates = allowed
-    if not candidates:
-        return []
-
-    def learned_support(candidate: str) -> int:
-        return learned_counts.get(folded_words(candidate), ("", 0))[1]
-
-    context = f" {folded_words(' '.join(context_syllables))} "
-    scores = {}
-    for candidate in candidates:
-        cues = {folded_words(candidate), *entry.cues_for(candidate)}
-        scores[candidate] = sum(f" {cue} " in context for cue in cues)
-    best = max(scores.values())
-    if best > 0:
-        chosen = [candidate for candidate in candidates if scores[candidate] == best]
-        support = sorted(((learned_support(c), c) for c in chosen), reverse=True)
-        if len(chosen) > 1 and support[0][0] > support[1][0]:
-            return [support[0][1]]  # the collection breaks the tie
-        return chosen
-    if typed_away and len(candidates) == 1:
-        return candidates  # the spelling left one meaning
-    total = sum(learned_support(candidate) for candidate in candidates)
-    top = max(candidates, key=learned_support)
-    if learned_support(top) >= max(_LEARNED_MIN_COUNT, _LEARNED_SHARE * total):
-        return [top]
-    return []
-
-    def learned_support(candidate: str) -> int:
-        return learned_counts.get(folded_words(candidate), ("", 0))[1]
-
-    context = f" {folded_words(' '.join(context_syllables))} "
-    scores = {
-        candidate: sum(f" {cue} " in context for cue in {folded_words(candidate), *entry.cues_for(candidate)})
-        for candidate in candidates
-    }
-    best = max(scores.values())
-    if best > 0:
-        chosen = [candidate for candidate in candidates if scores[candidate] == best]
-        if len(chosen) > 1:
-            support = sorted((learned_support(c), c) for c in chosen)
-            if support[-1][0] > support[-2][0]:
-                return [support[-1][1]]
-        return chosen
-    if len(candidates) == 1 and len(entry.expansions) > 1:
-        return candidates  # the spelling left one meaning
-    total = sum(learned_support(candidate) for candidate in candidates)
-    if total:
-        top = max(candidates, key=learned_support)
-        if learned_support(top) >= _LEARNED_MIN_COUNT and learned_support(top) >= _LEARNED_SHARE * total:
-            return [top]
-    return []

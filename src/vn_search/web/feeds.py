@@ -24,13 +24,14 @@ from xml.etree import ElementTree as ET
 from vn_search.dates import stored_moment
 from vn_search.web.display import category_label
 
-__all__ = ["FeedEntry", "atom_feed", "opensearch_description", "ATOM_TYPE", "OPENSEARCH_TYPE",
+__all__ = ["FeedEntry", "atom_feed", "opensearch_description", "ATOM_TYPE", "OPENSEARCH_TYPE", "SUGGESTIONS_TYPE",
            "snippet_text", "atom_time"]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
 ATOM_TYPE = "application/atom+xml"
 OPENSEARCH_TYPE = "application/opensearchdescription+xml"
+SUGGESTIONS_TYPE = "application/x-suggestions+json"  # OpenSearch suggestions: [query, [completions]]
 
 _TAG = re.compile(r"<[^>]*>")
 # XML 1.0 cannot hold most control characters at all, even escaped; a
@@ -114,9 +115,11 @@ def atom_feed(*, title: str, feed_id: str, self_url: str, html_url: str,
 
 
 def opensearch_description(*, short_name: str, description: str, html_template: str,
-                           atom_template: str, icon_url: str | None = None) -> bytes:
+                           atom_template: str, suggest_template: str | None = None,
+                           icon_url: str | None = None) -> bytes:
     """An OpenSearch 1.1 description: where the browser sends a search
-    typed into its own bar (``{searchTerms}`` stays literal in the URLs)."""
+    typed into its own bar, and asks for completions while it is typed
+    (``{searchTerms}`` stays literal in the URLs)."""
     root = ET.Element("OpenSearchDescription", {"xmlns": OPENSEARCH_NS})
     _add(root, "ShortName", short_name)
     _add(root, "Description", description)
@@ -125,6 +128,8 @@ def opensearch_description(*, short_name: str, description: str, html_template: 
     _add(root, "Language", "vi")
     _add(root, "Url", type="text/html", method="get", template=html_template)
     _add(root, "Url", type=ATOM_TYPE, method="get", template=atom_template)
+    if suggest_template:
+        _add(root, "Url", type=SUGGESTIONS_TYPE, method="get", template=suggest_template)
     if icon_url:
         _add(root, "Image", icon_url, type="image/svg+xml")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

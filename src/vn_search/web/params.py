@@ -92,6 +92,8 @@ class SearchArgs:
     # Search the words literally: no keystrokes read, no correction searched
     # instead (the "search what I typed" link).
     as_typed: bool = False
+    # One hit per story, the others listed under it (``group=0``: one per article).
+    group: bool = True
 
     @property
     def has_filters(self) -> bool:
@@ -118,6 +120,7 @@ class SearchArgs:
             "since": since,
             "until": until,
             "as_typed": self.as_typed,
+            "group": self.group,
         }
 
     def url_args(self, **changes: Any) -> dict[str, Any]:
@@ -137,6 +140,7 @@ class SearchArgs:
             "to": args.until.isoformat() if args.until else None,
             "sort": None if args.sort == "relevance" else args.sort,
             "as_typed": 1 if args.as_typed else None,
+            "group": None if args.group else "0",
             "per_page": None if args.per_page == DEFAULT_PER_PAGE else args.per_page,
             "page": None if args.page == 1 else args.page,
         }
@@ -231,7 +235,7 @@ def _date_bounds(args: Mapping[str, str], strict: bool) -> tuple[date | None, da
 
 
 def parse_search_args(args: Mapping[str, str], *, strict: bool) -> SearchArgs:
-    """Read ``q, page, per_page, kind, source, category, sort, from, to, within, as_typed``.
+    """Read ``q, page, per_page, kind, source, category, sort, from, to, within, as_typed, group``.
 
     ``strict=False`` (HTML pages) clamps or drops bad values; ``strict=True``
     (the API) raises :class:`BadSearchArgument` for them. The query is only
@@ -265,6 +269,7 @@ def parse_search_args(args: Mapping[str, str], *, strict: bool) -> SearchArgs:
         within=within,
         date_problem=date_problem,
         as_typed=_flag(args, "as_typed", strict),
+        group=_flag(args, "group", strict) if (args.get("group") or "").strip() else True,
     )
 
 

@@ -1,4 +1,5 @@
-"""Run the search site: waitress in production, Flask's debugger on request."""
+"""Run the search site: gunicorn on POSIX, waitress elsewhere, Flask's
+debugger on request."""
 
 from __future__ import annotations
 
@@ -8,16 +9,28 @@ import socket
 from typing import Callable
 
 from vn_search.errors import AddressInUseError
-from vn_search.web import prefork
 from vn_search.web.security import is_loopback_host
 
-__all__ = ["serve", "UnsafeDebugServer", "TOTAL_THREADS"]
+__all__ = ["serve", "UnsafeDebugServer", "TOTAL_THREADS", "default_workers"]
 
 TOTAL_THREADS = 8  # shared among the worker processes unless threads is given
+# gunicorn's own defaults, said here: a worker silent for this long is
+# replaced, and SIGTERM lets requests in flight finish for this long.
+WORKER_TIMEOUT = 60
+GRACEFUL_TIMEOUT = 10
 
 
 class UnsafeDebugServer(ValueError):
     """Debug mode asked for on an address other machines can reach."""
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on (a container's share, not the
+    machine's), at least one."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
 
 
 def serve(
@@ -35,13 +48,17 @@ def serve(
     :class:`AddressInUseError` is raised before anything is served, and
     ``on_listening`` is called with the site's URL only once it is bound.
 
-    Without ``debug`` the app runs under waitress, a production WSGI server
-    with a pool of ``threads`` threads (the engine is thread-safe for
-    searching), in each of ``workers`` processes sharing the port (default:
-    one per CPU). Searching is Python work, so one process uses one core
-    however many threads it has; a worker that dies is replaced, and
-    SIGTERM or Ctrl-C stops them all. Every worker opens the index itself
-    and sees a newly published generation from its next search on.
+    Without ``debug``, on POSIX the app runs under gunicorn, the standard
+    pre-fork server: ``workers`` processes (default: one per CPU) share the
+    port, each with ``threads`` threads (the engine is thread-safe for
+    searching). Searching is Python work, so one process uses one core
+    however many threads it has. gunicorn replaces a worker that dies or
+    hangs (``WORKER_TIMEOUT``); SIGTERM or Ctrl-C stops them all, letting
+    requests in flight finish. Every worker opens the index itself, warms
+    it in the background before answering searches (``/healthz`` says
+    "warming" until then), and prepares each newly published generation
+    while the previous one answers (``generations.py``). Without fork
+    (Windows), one waitress process serves instead.
 
     By default the workers share eight threads (at least two each): a
     process's threads only take turns on its core, and each holds its own
@@ -61,14 +78,6 @@ def serve(
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
 
-    from vn_search.engine import WARM_MEGABYTES, SearchEngine
-    from vn_search.web import create_app
-
-    def app():
-        # Each worker warms the posting lists of common syllables in the
-        # background, at start and whenever a new generation is published.
-        return create_app(engine=SearchEngine(index_dir, warm_megabytes=WARM_MEGABYTES))
-
     listener = _bind(host, port)
     url = _url(host, listener.getsockname()[1])
     if debug:
@@ -76,32 +85,55 @@ def serve(
         listener.close()
         if on_listening:
             on_listening(url)
+        from vn_search.web import create_app
+
         # No reloader: it re-executes sys.argv, which breaks when serve() is
         # called from `python -c` or an embedding script.
         create_app(index_dir).run(host=host, port=port, debug=True, use_reloader=False)
         return
 
-    import waitress
-
-    workers = prefork.default_workers() if workers is None else workers
+    workers = default_workers() if workers is None else workers
     threads = max(2, TOTAL_THREADS // workers) if threads is None else threads
-    with listener:
-        if on_listening:
-            on_listening(url)
-        if workers == 1 or not hasattr(os, "fork"):
-            waitress.serve(app(), sockets=[listener], threads=threads, ident="vn-search")
-            return
+    if not hasattr(os, "fork"):
+        import waitress
 
-        def serve_on(listener: socket.socket) -> None:
-            # In the worker, after the fork: its own engine, files and threads.
-            waitress.serve(app(), sockets=[listener], threads=threads, ident="vn-search")
+        with listener:
+            if on_listening:
+                on_listening(url)
+            waitress.serve(_warming_app(index_dir), sockets=[listener], threads=threads, ident="vn-search")
+        return
 
-        prefork.run_workers(listener, workers, serve_on)
+    from vn_search.web.workers import run_gunicorn
+
+    if on_listening:
+        on_listening(url)
+    run_gunicorn(lambda: _warming_app(index_dir), listener, workers=workers, threads=threads,
+                 timeout=WORKER_TIMEOUT, graceful_timeout=GRACEFUL_TIMEOUT)
+
+
+def _warming_app(index_dir: str | os.PathLike):
+    """The site over an engine that warms every generation before it
+    serves, started now (in a worker: after the fork)."""
+    from vn_search.engine import WARM_MEGABYTES, SearchEngine
+    from vn_search.web import create_app
+
+    engine = SearchEngine(index_dir, warm_megabytes=WARM_MEGABYTES)
+    engine.start()
+    return create_app(engine=engine)
+
+
+def bind(host: str, port: int, backlog: int = 1024) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (IPv4 or IPv6, as the host
+    resolves); port 0 picks a free one."""
+    family, _, _, _, address = socket.getaddrinfo(
+        host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    return socket.create_server(address, family=family, backlog=backlog)
 
 
 def _bind(host: str, port: int) -> socket.socket:
     try:
-        return prefork.bind(host, port)
+        return bind(host, port)
     except OSError as error:  # EADDRINUSE, EACCES, an address not on this machine
         # socket.create_server appends "(while attempting to bind …)" to strerror.
         reason = os.strerror(error.errno) if error.errno else str(error)

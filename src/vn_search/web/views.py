@@ -9,6 +9,7 @@ name, so the blueprint works under any prefix an application mounts it at
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import replace
@@ -42,6 +43,7 @@ from vn_search.web.display import (
 from vn_search.web.feeds import (
     ATOM_TYPE,
     OPENSEARCH_TYPE,
+    SUGGESTIONS_TYPE,
     FeedEntry,
     atom_feed,
     opensearch_description,
@@ -75,7 +77,10 @@ KIND_LABELS = {"article": "Bài viết", "related": "Tin liên quan"}
 TOPICS_OFFERED = 5  # headline words a page that found nothing offers instead
 # The date filter's quick choices, "Mọi lúc" (no range) first.
 DATE_CHOICES = [(None, "Mọi lúc")] + [(name, RELATIVE_RANGES[name][0]) for name in WITHIN]
-_API_ENDPOINTS = {"api_search", "api_document", "healthz", "feed"}
+_API_ENDPOINTS = {"api_search", "api_document", "healthz", "feed", "api_suggest", "opensearch_suggest"}
+SUGGESTIONS = 8  # completions offered under the search box
+SUGGESTIONS_MAX_AGE = 300  # seconds a browser may reuse them
+SIMILAR_SHOWN = 5  # "more like this" on an article page
 FEED_ENTRIES = 20  # the newest articles a search's feed carries
 # A results page's query string travels to the article page in ``back``;
 # anything longer is not one of our links.
@@ -205,6 +210,7 @@ class SearchViews:
             marked=lambda text: highlighted(mark_text(text or "", marks)) if marks else text,
             related=self._documents(document.related_ids),
             parents=self._documents(document.parents),
+            similar=self.engine.similar(doc_id, SIMILAR_SHOWN) if document.kind == "article" else [],
         )
 
     # -- XML for programs --------------------------------------------------
@@ -259,6 +265,7 @@ class SearchViews:
             description="Tìm kiếm toàn văn tin tức tiếng Việt",
             html_template=self._link("search", _external=True) + "?q={searchTerms}",
             atom_template=self._link("feed", _external=True) + "?q={searchTerms}",
+            suggest_template=self._link("opensearch_suggest", _external=True) + "?q={searchTerms}",
         )
         return Response(body, content_type=f"{OPENSEARCH_TYPE}; charset=utf-8")
 
@@ -275,15 +282,38 @@ class SearchViews:
         document = self.engine.get(doc_id)
         if document is None:
             return _json_error(404, "no document with this id", id=doc_id)
-        return jsonify(document.to_json())
+        similar = self.engine.similar(doc_id, SIMILAR_SHOWN) if document.kind == "article" else []
+        return jsonify({**document.to_json(), "similar": [_similar_json(hit) for hit in similar]})
+
+    def api_suggest(self) -> Response:
+        typed = request.args.get("q") or ""
+        return _cached(jsonify(query=typed, suggestions=self.engine.complete(typed, SUGGESTIONS)))
+
+    def opensearch_suggest(self) -> Response:
+        # The browser's own search bar asks here as the reader types
+        # (OpenSearch suggestions: the query, then the completions).
+        typed = request.args.get("q") or ""
+        body = json.dumps([typed, self.engine.complete(typed, SUGGESTIONS)], ensure_ascii=False)
+        return _cached(Response(body, content_type=f"{SUGGESTIONS_TYPE}; charset=utf-8"))
 
     def healthz(self) -> Response:
+        # Answered at once, also while the worker warms its index: a 503
+        # until it can answer searches fast (a balancer sends them to
+        # another worker meanwhile); "updating" while a newly published
+        # generation is prepared and the previous one answers.
+        readiness = self.engine.readiness()
+        if not readiness["ready"]:
+            return _json_error(503, "warming the index", ok=False, ready=False, state=readiness["state"],
+                               pid=os.getpid())
         try:
             stats = self.engine.stats()
         except VnSearchError as problem:
             return _json_error(503, _public_reason(problem), ok=False)
         return jsonify(
             ok=True,
+            ready=True,
+            state=readiness["state"],
+            generation=readiness["generation"],  # the index generation this process answers from
             # Which server process answered: `serve` runs several.
             pid=os.getpid(),
             documents=stats.documents,
@@ -364,6 +394,20 @@ def _search_from_back(back: str | None) -> SearchArgs:
 
 
 
+def _cached(response: Response) -> Response:
+    """Completions are asked for at every pause in typing, the same for
+    every reader, and change only when the index does: browsers and
+    proxies may keep them a few minutes."""
+    response.headers["Cache-Control"] = f"public, max-age={SUGGESTIONS_MAX_AGE}"
+    return response
+
+
+def _similar_json(hit) -> dict[str, Any]:
+    """An article of "more like this" for the document API."""
+    return {"id": hit.id, "title": hit.title, "source": hit.source, "published": hit.published, "url": hit.url,
+            "score": hit.score}
+
+
 def _public_reason(problem: VnSearchError) -> str:
     """Why the index cannot be searched, without the server's paths."""
     if isinstance(problem, IndexMissingError):
@@ -417,7 +461,9 @@ def page_window(current: int, last: int, radius: int = 2) -> list[int | None]:
 
 def search_blueprint(engine, name: str = BLUEPRINT_NAME) -> Blueprint:
     """A blueprint serving search pages, the JSON API, a search's Atom feed
-    (``/feed``), the OpenSearch description (``/opensearch.xml``) and ``/healthz``.
+    (``/feed``), the OpenSearch description (``/opensearch.xml``), the
+    search box's completions (``/api/suggest``, and ``/api/opensearch-suggest``
+    for a browser's search bar) and ``/healthz``.
 
     Register it under any prefix; links and static files follow::
 
@@ -441,6 +487,8 @@ def search_blueprint(engine, name: str = BLUEPRINT_NAME) -> Blueprint:
     blueprint.add_url_rule("/healthz", "healthz", views.healthz)
     blueprint.add_url_rule("/feed", "feed", views.feed)
     blueprint.add_url_rule("/opensearch.xml", "opensearch", views.opensearch)
+    blueprint.add_url_rule("/api/suggest", "api_suggest", views.api_suggest)
+    blueprint.add_url_rule("/api/opensearch-suggest", "opensearch_suggest", views.opensearch_suggest)
 
     # A missing or outdated index is an operator's to-do, not a crash.
     blueprint.register_error_handler(VnSearchError, views.index_unavailable)

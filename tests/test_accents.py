@@ -1,4 +1,4 @@
-"""Restoring the diacritics of unaccented queries (vn_search.restore)."""
+"""Restoring the diacritics of unaccented queries (vn_search.accents)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from conftest import SHARED_DATA
 
 from vn_search.analysis.fold import fold_text
 from vn_search.analysis.normalize import normalize_text
-from vn_search.restore import AccentModel
+from vn_search.accents import AccentModel
 
 # News sentences in the style of the corpus, with what trips a restorer up:
 # Đ/đ, capitalised names, numbers and dates, a URL, the same folded syllable

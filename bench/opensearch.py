@@ -1,0 +1,172 @@
+"""The OpenSearch backend beside the embedded index, in one run (issue #16).
+
+One command starts a local cluster with the project's launcher, indexes the
+same corpus into the embedded index and into the cluster (both through
+``SearchEngine``: ``SearchEngine("opensearch://…")`` is the cluster), runs
+the query sets of ``bench/relevance.py`` through both, and prints MRR@10,
+top-1 agreement and p50/p95 latency side by side, the indexing rates, and
+how much of indexing is analysis (pyvi), which the cluster cannot speed up::
+
+    .venv/bin/python -m bench.opensearch                     # MDS (628 docs), 1 node, ~2 min
+    .venv/bin/python -m bench.opensearch --corpus c --nodes 3 --shards 3 --replicas 1
+    .venv/bin/python -m bench.opensearch --url http://127.0.0.1:9200   # a running cluster
+
+Goals of the issue: MRR@10 within ``MRR_TOLERANCE`` of the embedded index
+on MDS, MDS-unaccented and KI-4w; p95 at most ``P95_GOAL_MS`` with three
+JVMs on two cores; indexing at least ``INDEXING_SHARE`` of the embedded
+index's docs/s. Latency is the whole ``SearchEngine.search`` call on both
+sides (snippets included), after ``WARMUP_QUERIES`` untimed queries.
+Results go to ``bench/results/opensearch.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+
+from bench.common import RESULTS_DIR, WORK_DIR, engine_source, load_average, percentile, print_table, write_results
+from bench.datasets import (
+    CORPUS_C, MDS_DOCS, corpus_ids, known_item_query_sets, mds_query_sets, query_metrics,
+)
+from vn_search import SearchEngine
+from vn_search.backends.opensearch import opensearch_document
+from vn_search.backends.opensearch_cluster import LocalCluster, find_free_ports
+from vn_search.documents import NewsDocument
+from vn_search.sources import read_sources
+
+MRR_TOLERANCE = 0.02
+P95_GOAL_MS = 100.0
+INDEXING_SHARE = 0.90
+WARMUP_QUERIES = 20
+ANALYSIS_SAMPLE = 300  # documents analysed alone, in one process, to tell analysis from loading
+CORPORA = {"mds": [MDS_DOCS], "c": CORPUS_C}
+
+
+def _analysis_rate(sources) -> float:
+    """Documents per second that the analysis alone (``opensearch_document``:
+    normalise, segment with pyvi, fold) reaches in one process."""
+    documents = [item for item in itertools.islice(read_sources(sources), ANALYSIS_SAMPLE)
+                 if isinstance(item, NewsDocument)]
+    started = time.perf_counter()
+    for document in documents:
+        opensearch_document(document)
+    return len(documents) / (time.perf_counter() - started)
+
+
+def _run_set(engine, queries, options: dict) -> tuple[list[list[str]], list[float]]:
+    """Each query's top 10 ids and its search time in ms, the first
+    ``WARMUP_QUERIES`` asked once untimed first."""
+    for query in queries[:WARMUP_QUERIES]:
+        engine.search(query.text, per_page=10, suggest=False, **options)
+    ranked, took = [], []
+    for query in queries:
+        started = time.perf_counter()
+        results = engine.search(query.text, per_page=10, suggest=False, **options)
+        took.append((time.perf_counter() - started) * 1000)
+        ranked.append([hit.id for hit in results.hits])
+    return ranked, took
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.opensearch", description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", choices=sorted(CORPORA), default="mds", help="mds (628 docs) or c (58,443)")
+    parser.add_argument("--url", help="a running cluster, e.g. http://127.0.0.1:9200 (default: start one)")
+    parser.add_argument("--nodes", type=int, default=1, help="nodes of the cluster started here")
+    parser.add_argument("--heap-mb", type=int, default=512, help="heap of each node started here")
+    parser.add_argument("--shards", type=int, default=1)
+    parser.add_argument("--replicas", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="analysis processes, both sides")
+    parser.add_argument("--ki-queries", type=int, default=1000, help="known-item queries (corpus c only)")
+    parser.add_argument("--embedded-index", help="search this embedded index of the same corpus instead of "
+                                                 "building one (its indexing rate is then not measured), "
+                                                 "e.g. bench/work/index-C")
+    args = parser.parse_args(argv)
+    sources = CORPORA[args.corpus]
+    work = WORK_DIR / f"opensearch-{args.corpus}"
+    cluster = None
+    if args.url:
+        url = args.url
+    else:
+        cluster = LocalCluster(work / "cluster", nodes=args.nodes, http_port=find_free_ports(args.nodes),
+                               heap_mb=args.heap_mb)
+        cluster.start(timeout=300)
+        url = cluster.url
+    location = f"opensearch://{url.split('://', 1)[-1].rstrip('/')}/bench-{args.corpus}"
+    try:
+        if args.embedded_index:
+            embedded, indexed = SearchEngine(args.embedded_index), None
+        else:
+            embedded = SearchEngine(work / "embedded")
+            indexed = embedded.index(sources, rebuild=True, progress=False, workers=args.workers)
+        clustered = SearchEngine(location, shards=args.shards, replicas=args.replicas)
+        loaded = clustered.index(sources, rebuild=True, workers=args.workers)
+        analysis = _analysis_rate(sources)
+        known = set(corpus_ids(sources))
+        sets = mds_query_sets(known)
+        chosen = {"mds": sets["mds"], "mds-unaccented": sets["mds-unaccented"]}
+        if args.corpus == "c":
+            chosen.update(known_item_query_sets(known, args.ki_queries))
+        rows = []
+        for name, query_set in chosen.items():
+            queries = query_set.queries
+            ours, our_ms = _run_set(embedded, queries, {"group": False})
+            theirs, their_ms = _run_set(clustered, queries, {})
+            mrr_embedded = statistics.mean(query_metrics(ids, q.relevant)["rr"] for ids, q in zip(ours, queries))
+            mrr_cluster = statistics.mean(query_metrics(ids, q.relevant)["rr"] for ids, q in zip(theirs, queries))
+            rows.append({
+                "set": name, "queries": len(queries),
+                "MRR@10 embedded": round(mrr_embedded, 3), "MRR@10 OpenSearch": round(mrr_cluster, 3),
+                "difference": round(mrr_cluster - mrr_embedded, 3),
+                "same top-1": sum(bool(a) and bool(b) and a[0] == b[0] for a, b in zip(ours, theirs)),
+                "p50 ms embedded": round(percentile(our_ms, 50), 1), "p95 ms embedded": round(percentile(our_ms, 95), 1),
+                "p50 ms OpenSearch": round(percentile(their_ms, 50), 1),
+                "p95 ms OpenSearch": round(percentile(their_ms, 95), 1),
+                "MRR goal met": abs(mrr_cluster - mrr_embedded) <= MRR_TOLERANCE,
+                "p95 goal met": percentile(their_ms, 95) <= P95_GOAL_MS,
+            })
+        indexing = [] if indexed is None else [
+            {"index": "embedded", "documents": indexed.articles + indexed.related, "seconds": round(indexed.seconds, 1),
+             "docs/s": round(indexed.docs_per_second, 1)}]
+        indexing += [
+            {"index": f"OpenSearch ({args.nodes} node{'s' * (args.nodes > 1)}, {args.shards} shards, "
+                      f"{args.replicas} replicas)",
+             "documents": loaded.articles + loaded.related, "seconds": round(loaded.seconds, 1),
+             "docs/s": round(loaded.docs_per_second, 1)},
+            {"index": f"analysis alone (1 process, {ANALYSIS_SAMPLE} docs)", "documents": ANALYSIS_SAMPLE,
+             "seconds": round(ANALYSIS_SAMPLE / analysis, 1), "docs/s": round(analysis, 1)},
+        ]
+        share = loaded.docs_per_second / indexed.docs_per_second if indexed and indexed.docs_per_second else None
+        print(f"corpus {args.corpus}, {args.workers} analysis workers, load average {load_average()}")
+        print_table(indexing)
+        if share is not None:
+            print(f"OpenSearch indexing at {share:.0%} of the embedded index's rate (goal {INDEXING_SHARE:.0%})")
+        print(f"analysis alone runs {analysis:.0f} docs/s per process; "
+              f"{loaded.docs_per_second / (analysis * args.workers):.0%} of that times {args.workers} workers "
+              f"reached the cluster")
+        print()
+        print_table(rows)
+        nodes = []
+        if cluster is not None:
+            nodes = cluster.status()
+            print("memory per node: " + ", ".join(f"{row['node']} {row['rss_mb']} MB" for row in nodes))
+        write_results({
+            "benchmark": "opensearch", "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "engine": engine_source(), "corpus": args.corpus, "nodes": args.nodes, "shards": args.shards,
+            "replicas": args.replicas, "workers": args.workers, "load_average": load_average(),
+            "indexing": indexing, "indexing_share": round(share, 3) if share is not None else None,
+            "embedded_index": args.embedded_index, "sets": rows, "node_memory": nodes,
+        }, RESULTS_DIR / f"opensearch-{args.corpus}.json")
+        clustered.backend.delete()
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

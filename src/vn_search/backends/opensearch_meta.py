@@ -1,0 +1,186 @@
+"""What indexing learns from the articles, kept in the cluster beside the index.
+
+The embedded index keeps three learned files in each generation: the accent
+model (``accents.npz``), the abbreviations the articles define
+(``abbreviations.json``) and autocomplete's table (``completions.json``).
+On a cluster they live in a small index of their own, named after the
+concrete index they belong to (``news-a7-…-meta``): built with it, dropped
+with it, and swapped with it by a rebuild, so a reader never pairs one
+index's documents with another's accent model, and every machine that
+serves the cluster reads the same model. Documents of the meta index:
+
+- ``accents-0`` … ``accents-N``: the ``.npz`` bytes in base64 pieces of
+  ``PIECE_BYTES`` (14 MB for corpus C: one document would be 19 MB of JSON);
+- ``abbreviations``: ``DefinitionCounts.to_json()``;
+- ``completions``: the completion table's entries;
+- ``headline_words``: how many headlines hold each pyvi word of two
+  syllables or more, so that an incremental load can rebuild the
+  completion table without re-analysing what is already indexed.
+
+:class:`Learning` collects all of it from the documents as they are sent
+(from their stored, already normalised text: the indexer's own
+``_learn_*`` rules, nothing analysed twice).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from vn_search.accents import AccentModel
+from vn_search.analysis.abbreviation_mining import DefinitionCounts
+from vn_search.analysis.abbreviations import AbbreviationTable, Learned, default_table
+from vn_search.analysis.terms import JOINER
+from vn_search.completion import MIN_HEADLINES, CompletionTable
+from vn_search.matching import documents_needed
+
+__all__ = ["Learning", "LearnedData", "meta_index_name", "save_learning", "load_learning", "load_learned_data",
+           "last_update", "PIECE_BYTES"]
+
+PIECE_BYTES = 4 * 1024 * 1024
+META_SUFFIX = "-meta"
+# The same threshold as generations.LEARNED_MIN_COUNT: a definition the
+# articles gave this often joins the table.
+LEARNED_MIN_COUNT = 3
+
+
+def meta_index_name(concrete: str) -> str:
+    """The meta index of a concrete vn-search index."""
+    return concrete + META_SUFFIX
+
+
+@dataclass
+class Learning:
+    """What the documents of one load teach: accents, abbreviations, headlines."""
+
+    accents: AccentModel = field(default_factory=AccentModel)
+    abbreviations: DefinitionCounts = field(default_factory=DefinitionCounts)
+    headline_words: Counter = field(default_factory=Counter)
+    headlines: list[str] = field(default_factory=list)
+
+    def add(self, body: dict) -> None:
+        """Learn from one document as ``opensearch_document`` built it
+        (``indexer._learn_accents`` and ``_learn_abbreviations`` over the
+        same normalised text)."""
+        stored = body["stored"]
+        content = stored.get("content") or {}
+        title, kicker, summary = stored.get("headline") or "", content.get("kicker"), content.get("summary") or ""
+        paragraphs = list(content.get("paragraphs") or [])
+        self.accents.add_text("\n".join([title, kicker or "", summary, *paragraphs]), normalized=True)
+        if stored.get("kind", "article") != "related":
+            parts = [title, kicker, summary, *paragraphs, *(content.get("captions") or [])]
+            self.abbreviations.add("\n".join(part for part in parts if part))
+        if title:
+            self.headlines.append(title)
+        self.headline_words.update({word for word in body.get("title", "").split() if JOINER in word})
+
+
+@dataclass
+class LearnedData:
+    """The learned data of one concrete index, as a search reads it."""
+
+    accents: AccentModel | None
+    abbreviations: tuple[AbbreviationTable, Learned | None]
+    completions: CompletionTable
+    headline_words: Counter  # pyvi words of two syllables or more: how many headlines hold each
+    updated: str | None  # when the last load finished (ISO 8601, UTC)
+
+
+def completion_table(headlines, headline_words: Counter, documents: int, capital_share) -> CompletionTable:
+    """Autocomplete's table, by ``completion.build_for_index``'s rules."""
+    known = [word for word, count in headline_words.items() if count >= documents_needed(2, documents, 5000)]
+    return CompletionTable.build(headlines, known_words=known, capital_share=capital_share,
+                                 min_count=documents_needed(MIN_HEADLINES, max(1, documents), 2000))
+
+
+def _model_bytes(model: AccentModel) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "accents.npz"
+        model.save(path)
+        return path.read_bytes()
+
+
+def _model_from_bytes(data: bytes) -> AccentModel:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "accents.npz"
+        path.write_bytes(data)
+        return AccentModel.load(path)
+
+
+def save_learning(index, concrete: str, learning: Learning, headlines, documents: int) -> None:
+    """Write ``learning`` to the meta index of ``concrete`` (created if need
+    be), replacing what was there; ``headlines`` are all the index's
+    headlines (for the completion table), ``documents`` its size."""
+    client = index.client
+    name = meta_index_name(concrete)
+    if not index._call(client.indices.exists, index=name):
+        index._call(client.indices.create, index=name, body={
+            "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+            "mappings": {"dynamic": False, "properties": {}}})
+    previous_parts = (_get(index, name, "accents-0") or {}).get("parts", 0)
+    data = base64.b64encode(_model_bytes(learning.accents)).decode("ascii")
+    pieces = [data[i:i + PIECE_BYTES] for i in range(0, len(data), PIECE_BYTES)] or [""]
+    completions = completion_table(headlines, learning.headline_words, documents, learning.accents.capital_share)
+    documents_to_write = {f"accents-{i}": {"data": piece, "parts": len(pieces)} for i, piece in enumerate(pieces)}
+    documents_to_write["abbreviations"] = {"data": learning.abbreviations.to_json()}
+    documents_to_write["completions"] = {"data": json.dumps(completions.entries(), ensure_ascii=False)}
+    documents_to_write["headline_words"] = {"data": json.dumps(dict(learning.headline_words), ensure_ascii=False)}
+    documents_to_write["updated"] = {"data": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+    for doc_id, body in documents_to_write.items():
+        index._call(client.index, index=name, id=doc_id, body=body, request_timeout=120)
+    # Pieces of a larger model written before are no longer part of it.
+    for i in range(len(pieces), previous_parts):
+        index._call(client.delete, index=name, id=f"accents-{i}", ignore=[404])
+    index._call(client.indices.refresh, index=name)
+
+
+def _get(index, name: str, doc_id: str) -> dict | None:
+    """A meta document, or None (no such document, or no meta index)."""
+    found = index._call(index.client.get, index=name, id=doc_id, ignore=[404])
+    return found.get("_source") if found.get("found") else None
+
+
+def load_learning(index, concrete: str) -> Learning | None:
+    """The learning stored for ``concrete`` (to extend it), or None when
+    the index has none (built by another tool, or before it was kept)."""
+    name = meta_index_name(concrete)
+    first = _get(index, name, "accents-0")
+    if first is None:
+        return None
+    pieces = [first["data"]] + [(_get(index, name, f"accents-{i}") or {"data": ""})["data"]
+                                for i in range(1, first["parts"])]
+    model = _model_from_bytes(base64.b64decode("".join(pieces)))
+    abbreviations = _get(index, name, "abbreviations")
+    words = _get(index, name, "headline_words")
+    return Learning(
+        accents=model,
+        abbreviations=DefinitionCounts.from_json(abbreviations["data"], source=f"{index.url} {name}/abbreviations")
+        if abbreviations else DefinitionCounts(),
+        headline_words=Counter(json.loads(words["data"])) if words else Counter(),
+    )
+
+
+def last_update(index, concrete: str) -> str | None:
+    """When a load last finished writing to ``concrete`` (ISO 8601), or None."""
+    return (_get(index, meta_index_name(concrete), "updated") or {}).get("data")
+
+
+def load_learned_data(index, concrete: str) -> LearnedData:
+    """What a search reads of the meta index: the accent model, the
+    abbreviation table with the definitions the articles gave, and the
+    completion table. An index without a meta index searches without them."""
+    learning = load_learning(index, concrete)
+    completions = _get(index, meta_index_name(concrete), "completions")
+    table = CompletionTable([(text, int(count)) for text, count in json.loads(completions["data"])]
+                            if completions else [])
+    updated = last_update(index, concrete)
+    if learning is None:
+        return LearnedData(None, (default_table(), None), table, Counter(), updated)
+    abbreviations = (default_table().with_learned(learning.abbreviations, min_count=LEARNED_MIN_COUNT),
+                     learning.abbreviations.as_learned())
+    return LearnedData(learning.accents, abbreviations, table, learning.headline_words, updated)

@@ -1,0 +1,461 @@
+"""vn-search's query plan as OpenSearch's query DSL.
+
+A query is read exactly as the embedded engine reads it (``query.py``,
+``reading.py``, ``matching.py``); only the questions it asks the index
+("how many documents hold this word?") go to the cluster, as counts. The
+compiled search is one ``bool`` query:
+
+- ``should``: every term of the plan (``scoring.ScoringTerm``) as a term
+  query on its field, boosted by its weight: BM25 per field with the field
+  weights (the index's similarity has the embedded engine's k1 and b).
+  Words found in more than ``COMMON_FRACTION`` of the documents score in
+  the headline and lead only, as in ``Scorer.ranking_scores``;
+- ``filter``: the result-set rule of ``matching.members`` (each
+  informative word a ``bool`` of its readings, all of them required, one
+  missing in a long query but never the rarest, widened a step at a time
+  while too few qualify) as ``minimum_should_match``; quoted phrases as
+  ``match_phrase`` on the folded fields; kind, source, category and dates;
+  excluded words and phrases as a ``must_not`` inside it. A document that
+  is no member but holds the query's rarest name passes too: it joins the
+  set if it scores ``NEAR_BEST`` of the best member (``Scorer.run``).
+
+Every ``should`` clause is named (``_name``), so each hit says which query
+words it holds and where, and whether it is a member: the coordination and
+proximity factors of ``scoring.py`` are computed here over the top
+``WINDOW`` hits, and the window re-sorted (the "rescore of the top
+window"). The counts a query needs are asked in one request each time, as
+a ``filters`` aggregation. The caller lends the accent model
+(``restore``, ``capital_share``) and the learned abbreviations
+(``opensearch_engine.py`` reads them from the cluster); suggestions and
+snippets are the caller's too. Not carried over yet: the abbreviation
+rewordings scored as queries of their own. Under date sort, only members
+count (no near-best joiners).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from vn_search.analysis.abbreviations import default_table
+from vn_search.analysis.terms import JOINER, fold_term
+from vn_search.dates import date_range
+from vn_search.matching import LONG_QUERY, MIN_RESULTS, QueryWord, as_syllables, documents_needed, query_words
+from vn_search.proximity import MAX_GAP, PROXIMITY_WEIGHTS
+from vn_search.query import ParsedQuery, build_plan, parse_query
+from vn_search.reading import alternatives
+from vn_search.schema import TEXT_FIELDS
+from vn_search.scoring import (
+    COMMON_FIELDS,
+    COMMON_FRACTION,
+    COORDINATION,
+    MIN_DECIDING_DOCUMENTS,
+    NEAR_BEST,
+    PAIR_COORDINATION,
+    TITLE_COORDINATION,
+    TITLE_FIELDS,
+    WORD_PAIR_DOCUMENTS,
+    ScoringPlan,
+    TermGroup,
+)
+
+__all__ = ["IndexGone", "OpenSearchHits", "search", "word_query"]
+
+WINDOW = 200  # hits re-scored with coordination and proximity; the rest keep BM25's order
+SORTS = ("relevance", "date")
+_DAY_MS = 86_400_000
+_VIETNAM_MS = 7 * 3_600_000  # UTC+7 (dates.VIETNAM)
+
+
+@dataclass
+class OpenSearchHits:
+    """What a search on the cluster found: the page's ids and scores, best
+    first, and the size of the whole result set."""
+
+    ids: list[str]
+    scores: list[float]
+    total: int
+    took_ms: float
+    relaxed: bool = False  # the result set was widened because too few documents held every word
+    missing: int = 0  # how many informative words a member may lack
+    queries: int = 0  # requests sent to the cluster for this search
+    request: dict = field(default_factory=dict, repr=False)  # the final search body, for debugging
+    strict: int = 0  # documents holding every informative word (before any widening)
+    informative: int = 0  # query words that decide membership
+    as_syllables: bool = False  # no document held the words as words: their syllables were searched
+    undated: int = 0  # members without a publication date
+    days: list[tuple[int, int]] = field(default_factory=list)  # (Vietnam day start in ms since the epoch, members)
+    words: list = field(default_factory=list, repr=False)  # the query's words as read (matching.QueryWord)
+    common: tuple[bool, ...] = ()  # which of them are too common to decide membership
+    parsed: ParsedQuery | None = field(default=None, repr=False)
+
+
+class IndexGone(Exception):
+    """The concrete index a search was reading was dropped (a rebuild moved the alias)."""
+
+
+_GONE = ("index_not_found_exception", "search_phase_execution_exception")
+
+
+def _ask(backend, method, **arguments) -> dict:
+    """A request to the cluster; an index that went away mid-search raises ``IndexGone``."""
+    from opensearchpy.exceptions import NotFoundError, TransportError
+
+    try:
+        return backend._call(method, **arguments)
+    except NotFoundError:
+        raise IndexGone() from None
+    except TransportError as error:
+        if error.error in _GONE:
+            raise IndexGone() from None
+        raise
+
+
+class _Counts:
+    """Document counts asked of the cluster during one search, each asked once."""
+
+    def __init__(self, index, target: str) -> None:
+        self.index = index
+        self.target = target
+        self.known: dict[str, int] = {}
+        self.requests = 0
+
+    def many(self, queries: list[dict]) -> list[int]:
+        """Counts of several queries in one request: a ``filters``
+        aggregation, so each shard answers once for all of them (an
+        ``msearch`` of counts asked every shard once per query)."""
+        keys = [json.dumps(q, sort_keys=True, ensure_ascii=False) for q in queries]
+        wanted = list(dict.fromkeys(k for k in keys if k not in self.known))
+        if wanted:
+            body = {"size": 0, "track_total_hits": False, "query": {"match_all": {}},
+                    "aggs": {"counts": {"filters": {"filters": {str(i): json.loads(key) for i, key in enumerate(wanted)}}}}}
+            answer = _ask(self.index, self.index.client.search, index=self.target, body=body)
+            self.requests += 1
+            buckets = answer["aggregations"]["counts"]["buckets"]
+            for i, key in enumerate(wanted):
+                self.known[key] = int(buckets[str(i)]["doc_count"])
+        return [self.known[key] for key in keys]
+
+    def one(self, query: dict) -> int:
+        return self.many([query])[0]
+
+    def term(self, fieldname: str, text: str) -> int:
+        return self.one({"term": {fieldname: text}})
+
+
+def _in_any_field(text: str, suffix: str) -> dict:
+    return {"bool": {"should": [{"term": {name + suffix: text}} for name in TEXT_FIELDS], "minimum_should_match": 1}}
+
+
+def _unit_query(unit) -> dict:
+    """``Scorer.unit_mask``: the word's syllables side by side (their folded
+    bigrams), all of them for three or more, each typed accent as typed."""
+    folded = [fold_term(syllable) for syllable, _ in unit]
+    if len(folded) == 1:
+        required = [_in_any_field(folded[0], "_f")]
+    else:
+        pairs = [_in_any_field(a + JOINER + b, "_f") for a, b in zip(folded, folded[1:])]
+        required = pairs if len(pairs) == 1 else [{"bool": {"should": pairs, "minimum_should_match": 1}}] + [
+            _in_any_field(syllable, "_f") for syllable in folded]
+    required += [_in_any_field(syllable, "") for syllable, exact in unit if exact]
+    return {"bool": {"filter": required}}
+
+
+def word_query(word: QueryWord) -> dict:
+    """Documents holding a query word in any of its readings (``Scorer.word_mask``)."""
+    readings = [{"bool": {"filter": [_unit_query(unit) for unit in reading]}} for reading in word.readings]
+    return readings[0] if len(readings) == 1 else {"bool": {"should": readings, "minimum_should_match": 1}}
+
+
+def _word_frequency(word: QueryWord, counts: _Counts) -> int:
+    """``Scorer.word_frequency_of``: one term's count says whether a word is very common."""
+    unit = word.readings[0][0]
+    if len(unit) > 1:
+        return counts.term("body_f", fold_term(unit[0][0]) + JOINER + fold_term(unit[1][0]))
+    syllable, exact = unit[0]
+    return counts.term("body" if exact else "body_f", syllable if exact else fold_term(syllable))
+
+
+@dataclass
+class _Membership:
+    query: dict | None  # what a member must hold besides ``allowed``; None: anything allowed
+    size: int
+    missing: int
+    relaxed: bool
+    common: list[bool]
+    rarest_name: dict | None = None  # what a document let in by its score alone must hold
+    strict: int = 0  # the size of the set before widening
+    informative: int = 0
+    as_syllables: bool = False
+
+
+def _membership(words: list[QueryWord], allowed: list[dict], counts: _Counts, live: int, phrases: bool) -> _Membership:
+    """``Scorer.membership`` and ``matching.members``, asked as counts."""
+    frequencies = [_word_frequency(word, counts) for word in words]
+    common = [count > COMMON_FRACTION * live for count in frequencies]
+    deciding = [i for i, is_common in enumerate(common) if not is_common] or list(range(len(words)))
+    queries = {i: word_query(words[i]) for i in deciding}
+    held = dict(zip(deciding, counts.many(list(queries.values()))))
+    rare = documents_needed(MIN_DECIDING_DOCUMENTS, live, 5000)
+    can_decide = {i: (held[i] >= rare or words[i].name) and not any(c.isdigit() for c in words[i].shown)
+                  for i in deciding}
+    count = len(deciding)
+    if not count:
+        everything = counts.one({"bool": {"filter": allowed}})
+        return _Membership(None, everything, 0, False, common, strict=everything)
+    candidates = [i for i in deciding if can_decide[i]]
+    rarest = min(candidates, key=lambda i: held[i]) if candidates else None
+    names = [i for i in candidates if words[i].name]
+    rarest_name = queries[min(names, key=lambda i: held[i])] if names and count > 1 else None
+    long_query = count >= LONG_QUERY
+    kept = queries[rarest] if long_query and not phrases and rarest is not None else None
+
+    def holding(missing: int) -> dict | None:
+        needed = count - missing
+        if needed <= 0:
+            return None
+        clauses = [{"bool": {"should": list(queries.values()), "minimum_should_match": needed}}]
+        if missing and kept is not None:
+            clauses.append(kept)
+        return {"bool": {"filter": clauses}}
+
+    def size(missing: int) -> int:
+        query = holding(missing)
+        return counts.one({"bool": {"filter": allowed + ([query] if query else [])}})
+
+    missing = 1 if long_query else 0
+    first_size = size(missing)
+    enough, most_missing = (MIN_RESULTS, count // 2) if long_query else (1, count - 1)
+    if phrases:
+        most_missing = count
+    widened_missing, widened_size = missing, first_size
+    while widened_missing < most_missing and widened_size < enough:
+        widened_missing += 1
+        widened_size = size(widened_missing)
+    if widened_size > first_size:
+        return _Membership(holding(widened_missing), widened_size, widened_missing, True, common, rarest_name,
+                           first_size, count)
+    return _Membership(holding(missing), first_size, missing, False, common, rarest_name, first_size, count)
+
+
+def _filters(plan: ScoringPlan, parsed: ParsedQuery, kind, source, category, since, until) -> tuple[list, list]:
+    """What every hit must hold (phrases, facets, dates) and must not."""
+    allowed: list[dict] = []
+    for name, value in (("kind", kind), ("source", source), ("category", category)):
+        if value:
+            allowed.append({"term": {name: value}})
+    dates = date_range(since, until)
+    if dates is not None:
+        bounds = {}
+        if dates.start is not None:
+            bounds["gte"] = dates.start.isoformat()
+        if dates.end is not None:
+            bounds["lte"] = dates.end.isoformat()
+        allowed.append({"range": {"published": bounds}})
+
+    def phrase(syllables: list[str]) -> dict:
+        return {"bool": {"should": [{"match_phrase": {name + "_f": {"query": " ".join(syllables), "analyzer": "whitespace"}}}
+                                    for name in TEXT_FIELDS], "minimum_should_match": 1}}
+
+    allowed += [phrase(syllables) for syllables in plan.required]
+    excluded = [phrase(syllables) for syllables in plan.excluded_phrases]
+    # An excluded word typed with accents excludes that spelling only (build_plan).
+    for words in parsed.excluded:
+        if len(words) == 1 and fold_term(words[0]) != words[0]:
+            excluded.append(_in_any_field(words[0], ""))
+    return allowed, excluded
+
+
+def _idf(df: int, live: int) -> float:
+    return math.log(1.0 + (live - df + 0.5) / (df + 0.5))
+
+
+def _scoring_clauses(groups: list[TermGroup], common: set[int]) -> list[dict]:
+    clauses = []
+    for number, group in enumerate(groups):
+        for term in group.terms:
+            if number in common and term.field not in COMMON_FIELDS:
+                continue
+            clauses.append({"term": {term.field: {"value": term.text, "boost": term.weight,
+                                                  "_name": f"g{number}|{term.field}"}}})
+    return clauses
+
+
+def _proximity_clauses(runs: list[list[str]], common_syllables: set[str]) -> tuple[list[dict], int]:
+    """Named, zero-weight span queries: for each query pair and gap (1 to
+    ``MAX_GAP``), whether a document has the second syllable that far after
+    the first. ``proximity.closeness`` uses first positions; the cluster
+    gives the nearest pair, which says the same in headlines and leads."""
+    pairs = [(a, b) for run in runs for a, b in zip(run, run[1:]) if a != b]
+    clauses = []
+    for fieldname in PROXIMITY_WEIGHTS:
+        for number, (first, second) in enumerate(pairs):
+            if fieldname not in TITLE_FIELDS and (first in common_syllables or second in common_syllables):
+                continue
+            for gap in range(1, MAX_GAP + 1):
+                clauses.append({"span_near": {"clauses": [{"span_term": {fieldname: first}},
+                                                          {"span_term": {fieldname: second}}],
+                                              "slop": gap - 1, "in_order": True, "boost": 0.0,
+                                              "_name": f"p{number}|{fieldname}|{gap}"}})
+    return clauses, len(pairs)
+
+
+def _factor(matched: list[str], groups: list[TermGroup], weights: list[float], pair_count: int) -> float:
+    """``scoring._Coverage.factor`` times ``Scorer._proximity`` for one hit, from its matched query names."""
+    hit_groups, title_groups, nearest = set(), set(), {}
+    for name in matched:
+        parts = name.split("|")
+        if name.startswith("g"):
+            number = int(parts[0][1:])
+            hit_groups.add(number)
+            if parts[1] in TITLE_FIELDS:
+                title_groups.add(number)
+        elif name.startswith("p"):
+            key = (int(parts[0][1:]), parts[1])
+            nearest[key] = min(nearest.get(key, MAX_GAP + 1), int(parts[2]))
+    factor = 1.0
+    word_total = sum(w for g, w in zip(groups, weights) if g.counts)
+    if word_total:
+        words = sum(w for i, (g, w) in enumerate(zip(groups, weights)) if g.counts and i in hit_groups)
+        in_title = sum(w for i, (g, w) in enumerate(zip(groups, weights)) if g.counts and i in title_groups)
+        factor = (1.0 + COORDINATION * words / word_total) * (1.0 + TITLE_COORDINATION * in_title / word_total)
+    pair_total = sum(1 for g in groups if not g.counts)
+    if pair_total:
+        pairs = sum(1 for i, g in enumerate(groups) if not g.counts and i in hit_groups)
+        factor *= 1.0 + PAIR_COORDINATION * pairs / pair_total
+    if pair_count:
+        boost = 1.0
+        for fieldname, weight in PROXIMITY_WEIGHTS.items():
+            near = sum(1.0 / gap for (_, name), gap in nearest.items() if name == fieldname)
+            boost += weight / pair_count * near
+        factor *= boost
+    return factor
+
+
+def _prefetch(counts: _Counts, parsed: ParsedQuery, plan: ScoringPlan) -> None:
+    """Ask in one request every count that reading the query may need: the
+    index's size, each query pair's bigram (is it a word?), each syllable
+    as typed and folded (how common?) and the plan's probes. One round
+    trip instead of one per question."""
+    queries = [{"match_all": {}}]
+    for run in parsed.words + parsed.phrases:
+        folded = [fold_term(syllable) for syllable in run]
+        queries += [{"term": {"body_f": a + JOINER + b}} for a, b in zip(folded, folded[1:])]
+        queries += [{"term": {"body_f": syllable}} for syllable in folded]
+        queries += [{"term": {"body": syllable}} for syllable in run]
+    queries += [{"term": {g.common_probe.field: g.common_probe.text}} for g in plan.groups if g.common_probe]
+    counts.many(queries)
+
+
+def search(index, target: str, query: str, limit: int = 10, *, kind: str | None = None, source: str | None = None,
+           category: str | None = None, since=None, until=None, sort: str = "relevance",
+           restore: Callable[[str], str] | None = None, window: int = WINDOW,
+           abbreviations: tuple | None = None, capital_share: Callable[[str], float] | None = None) -> OpenSearchHits:
+    """Search an ``OpenSearchIndex`` (its concrete index ``target``) as
+    ``SearchEngine.search`` searches the embedded index. ``restore`` and
+    ``capital_share`` are the accent model's (``AccentModel``), when the
+    caller has one: they group an unaccented query's syllables into words
+    and tell names; ``abbreviations`` is (table, learned definitions), the
+    bundled table by default."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
+    started = time.perf_counter()
+    parsed = parse_query(query or "")
+    if parsed.is_empty:
+        return OpenSearchHits([], [], 0, 0.0, parsed=parsed)
+    counts = _Counts(index, target)
+    table, learned = abbreviations or (default_table(), None)
+    other_forms = alternatives(parsed.cased_words, table, learned)
+    plan = build_plan(parsed, other_forms)
+    _prefetch(counts, parsed, plan)
+    live = counts.one({"match_all": {}})
+    needed_for_pair = documents_needed(WORD_PAIR_DOCUMENTS, live, 10_000)
+    words = query_words(parsed.words, parsed.cased_words,
+                        lambda a, b: counts.term("body_f", a + JOINER + b) >= needed_for_pair,
+                        restore, other_forms, capital_share)
+    allowed, excluded = _filters(plan, parsed, kind, source, category, since, until)
+    if excluded:
+        allowed.append({"bool": {"must_not": excluded}})
+    membership = None
+    if words:
+        membership = _membership(words, allowed, counts, live, bool(plan.required))
+        if not membership.size and any(len(unit) > 1 for word in words for unit in word.units):
+            membership = _membership(as_syllables(words), allowed, counts, live, bool(plan.required))
+            membership.relaxed = membership.as_syllables = True
+            membership.strict = 0  # nothing held the words as words
+    probes = [g.common_probe for g in plan.groups]
+    frequencies = counts.many([{"term": {p.field: p.text}} for p in probes if p is not None])
+    frequency_of = dict(zip([p for p in probes if p is not None], frequencies))
+    threshold = COMMON_FRACTION * live
+    common = {i for i, p in enumerate(probes) if p is not None and frequency_of[p] > threshold}
+    if not any(g.counts for i, g in enumerate(plan.groups) if i not in common):
+        common = set()
+    weights = [_idf(frequency_of[p], live) if p is not None else 1.0 for p in probes]
+    proximity, pair_count = _proximity_clauses(plan.runs, {plan.groups[i].folded for i in common})
+    should = _scoring_clauses(plan.groups, common)
+    member = membership.query if membership is not None else None
+    if not words:  # phrases only: every match counts the same, as in Scorer.run
+        boolean = {"filter": allowed, "should": [{"constant_score": {"filter": {"match_all": {}}, "boost": 1.0}}]}
+    elif member is None or sort == "date":
+        boolean = {"filter": allowed + ([member] if member else []), "should": should + proximity}
+    else:
+        # Members, and the documents that may join them by their score
+        # (scoring.NEAR_BEST): those holding the rarest name, or any.
+        joining = membership.rarest_name or {"match_all": {}}
+        boolean = {"filter": allowed + [{"bool": {"should": [member, joining], "minimum_should_match": 1}}],
+                   "should": should + proximity + [{"bool": {"filter": [member], "_name": "member"}}]}
+    body = {"query": {"bool": boolean}, "track_total_hits": True, "_source": False,
+            "size": limit if sort == "date" else max(limit, window),
+            # The members' spread over time (the results page's timeline) and the undated among them.
+            "aggs": {"members": {"filter": member or {"match_all": {}}, "aggs": {
+                "days": {"date_histogram": {"field": "published", "calendar_interval": "day", "time_zone": "+07:00",
+                                            "min_doc_count": 1}},
+                "undated": {"missing": {"field": "published"}}}}},
+            # ... and of the documents that join the members by their score.
+            "docvalue_fields": [{"field": "published", "format": "epoch_millis"}]}
+    if sort == "date":
+        body["sort"] = [{"published": {"order": "desc", "missing": "_last"}}, "_score"]
+    answer = _ask(index, index.client.search, index=target, body=body, search_type="dfs_query_then_fetch")
+    total = int(answer["hits"]["total"]["value"])
+    scored = []
+    published = {hit["_id"]: int(float(hit["fields"]["published"][0])) if hit.get("fields", {}).get("published")
+                 else None for hit in answer["hits"]["hits"]}
+    joined = []
+    for hit in answer["hits"]["hits"]:
+        matched = hit.get("matched_queries", [])
+        score = float(hit.get("_score") or 0.0)
+        if words and sort != "date":
+            score *= _factor(matched, plan.groups, weights, pair_count)
+        scored.append((hit["_id"], score, "member" in matched or member is None or sort == "date"))
+    if words and member is not None and sort != "date":
+        best = max((score for _, score, is_member in scored if is_member), default=0.0)
+        joined = [(doc_id, score, True) for doc_id, score, is_member in scored
+                  if not is_member and best > 0 and score >= NEAR_BEST * best]
+        total = membership.size + len(joined)  # joiners past the window are not counted
+        scored = [row for row in scored if row[2]] + joined
+        # A member matched only through a spelling variant still ranks.
+        scored = [(doc_id, score if score > 0 else 1e-6, True) for doc_id, score, _ in scored]
+    if sort != "date":
+        scored.sort(key=lambda row: -row[1])  # stable: BM25's order among equals
+    scored = scored[:limit]
+    members = answer.get("aggregations", {}).get("members", {})
+    days = {int(bucket["key"]): int(bucket["doc_count"]) for bucket in members.get("days", {}).get("buckets", [])}
+    undated = int(members.get("undated", {}).get("doc_count", 0))
+    for doc_id, _, _ in joined:
+        moment = published[doc_id]
+        if moment is None:
+            undated += 1
+        else:  # the start of its day in Vietnam, as the aggregation's keys
+            start = (moment + _VIETNAM_MS) // _DAY_MS * _DAY_MS - _VIETNAM_MS
+            days[start] = days.get(start, 0) + 1
+    return OpenSearchHits([doc_id for doc_id, _, _ in scored], [score for _, score, _ in scored], total,
+                          (time.perf_counter() - started) * 1000, relaxed=bool(membership and membership.relaxed),
+                          missing=membership.missing if membership else 0, queries=counts.requests + 1, request=body,
+                          strict=membership.strict if membership else total,
+                          informative=membership.informative if membership else 0,
+                          as_syllables=bool(membership and membership.as_syllables),
+                          undated=undated, days=sorted(days.items()),
+                          words=words, common=tuple(membership.common) if membership else (), parsed=parsed)

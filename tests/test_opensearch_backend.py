@@ -1,0 +1,207 @@
+"""The OpenSearch backend against a live node: the same documents as the
+embedded index, the same answers to real queries."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from conftest import NEWS, write_jsonl
+from vn_search import IndexVersionError, SearchEngine, sample_path
+from vn_search.backends.opensearch import OpenSearchError, OpenSearchIndex, index_settings, stacked_text
+from vn_search.backends.opensearch_cluster import LocalCluster, find_free_ports
+from opensearch_fixtures import TEST_HEAP_MB, require_opensearch_tools
+
+# Accented and unaccented, a phrase, an exclusion: (query, search options).
+QUERIES = [
+    ("luân chuyển cán bộ", {}),
+    ("luan chuyen can bo", {}),
+    ("phe doi lap campuchia bieu tinh", {}),
+    ("Campuchia biểu tình", {}),
+    ("hòa giải viên", {}),
+    ("hoa giai", {}),
+    ("giá vàng hôm nay", {}),
+    ("can thiep som tre tu ky", {}),
+    ('"cán bộ" Bắc Hà', {}),
+    ("cán bộ -luân", {}),
+    ("hòa", {"source": "baolaocai.vn"}),
+    ("hội nghị", {"since": "2018-01-01", "until": "2018-12-31"}),
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("opensearch-corpus")
+    return [sample_path(), write_jsonl(folder / "news.jsonl", NEWS)]
+
+
+@pytest.fixture(scope="module")
+def embedded(corpus, tmp_path_factory) -> SearchEngine:
+    engine = SearchEngine(tmp_path_factory.mktemp("embedded") / "index")
+    engine.index(corpus)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def news_index(opensearch_one_node, corpus) -> OpenSearchIndex:
+    index = OpenSearchIndex(opensearch_one_node.url, "news")
+    index.rebuild(corpus)
+    yield index
+    index.delete()
+
+
+def test_folded_fields_stack_bigrams_on_their_first_syllable():
+    assert stacked_text({"can": [0], "can_bo": [0], "bo": [1], "cap": [3]}) == "can>can_bo bo cap"
+
+
+def test_every_document_is_loaded_with_its_stored_values(news_index, embedded):
+    assert news_index.count() == embedded.stats().documents
+    stored = news_index.get("vn-001")
+    assert stored["headline"] == "Phe đối lập Campuchia lại biểu tình phản đối chính phủ"
+    assert stored["headline"] == embedded.get("vn-001").title
+    assert stored["source"] == "tuoitre.vn"
+    assert news_index.get("no-such-article") is None
+
+
+@pytest.mark.parametrize("query, options", QUERIES, ids=[q for q, _ in QUERIES])
+def test_same_top_result_and_total_as_the_embedded_index(news_index, embedded, query, options):
+    ours = embedded.search(query, per_page=5, suggest=False, **options)
+    found = news_index.search(query, 5, **options)
+    assert ours.total, "a query of this test must find something in the embedded index"
+    assert found.ids[:1] == [hit.id for hit in ours.hits][:1]
+    assert found.total == ours.total
+
+
+def test_an_excluded_word_removes_its_articles(news_index):
+    with_it = news_index.search("biểu tình", 10)
+    without = news_index.search("biểu tình -Campuchia", 10)
+    assert "vn-001" in with_it.ids
+    assert "vn-001" not in without.ids
+
+
+def test_rebuild_swaps_the_alias_while_readers_search(opensearch_one_node, corpus):
+    index = OpenSearchIndex(opensearch_one_node.url, "swap")
+    index.rebuild(corpus)
+    first = index.current_index()
+    failures, answers = [], []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                answers.append(index.search("luan chuyen can bo", 3).ids[:1])
+            except Exception as error:  # any error at all is what this test looks for
+                failures.append(error)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        index.rebuild(corpus)
+    finally:
+        done.set()
+        reader.join()
+    try:
+        assert failures == []
+        assert answers and all(ids == ["bac-ha-luan-chuyen-can-bo"] for ids in answers)
+        second = index.current_index()
+        assert second != first
+        assert not index.client.indices.exists(index=first)  # the old index went with the swap
+        assert index.count() == len(NEWS) + 6
+    finally:
+        index.delete()
+
+
+def test_add_replaces_a_document_by_id(opensearch_one_node, corpus, tmp_path):
+    index = OpenSearchIndex(opensearch_one_node.url, "upsert")
+    index.rebuild(corpus)
+    try:
+        before = index.count()
+        changed = dict(NEWS[1], title="Giá xăng giảm mạnh từ chiều nay")
+        index.add([write_jsonl(tmp_path / "update.jsonl", [changed])])
+        assert index.count() == before
+        assert index.get("vn-002")["headline"] == "Giá xăng giảm mạnh từ chiều nay"
+        assert index.search("giá xăng giảm", 3).ids[:1] == ["vn-002"]
+        assert "vn-002" not in index.search('"giá vàng hôm nay"', 3).ids
+    finally:
+        index.delete()
+
+
+def test_an_index_of_another_analysis_version_says_rebuild(opensearch_one_node):
+    body = index_settings(1, 0)
+    body["mappings"]["_meta"]["analysis_version"] = 0
+    opensearch_one_node_client = OpenSearchIndex(opensearch_one_node.url, "old").client
+    opensearch_one_node_client.indices.create(index="old-v0", body=body)
+    opensearch_one_node_client.indices.put_alias(index="old-v0", name="old")
+    index = OpenSearchIndex(opensearch_one_node.url, "old")
+    try:
+        with pytest.raises(IndexVersionError, match="rebuild it"):
+            index.add([sample_path()])
+    finally:
+        index.delete()
+
+
+def test_a_stopped_cluster_is_a_clear_error():
+    port = find_free_ports(1, start=23000)
+    index = OpenSearchIndex(f"http://127.0.0.1:{port}", "news", max_retries=0, timeout=2)
+    with pytest.raises(OpenSearchError, match=f"cannot reach the OpenSearch cluster at http://127.0.0.1:{port}"):
+        index.search("giá vàng")
+
+
+def test_two_shards_with_a_replica_answer_as_one(opensearch_two_nodes, corpus, embedded):
+    index = OpenSearchIndex(opensearch_two_nodes.urls, "replicated", shards=2, replicas=1)
+    index.rebuild(corpus)
+    try:
+        health = index.client.cluster.health(index="replicated")
+        assert health["status"] == "green" and health["active_shards"] == 4
+        for query, options in QUERIES[:4]:
+            ours = embedded.search(query, per_page=5, suggest=False, **options)
+            assert index.search(query, 5, **options).ids[:1] == [hit.id for hit in ours.hits][:1], query
+    finally:
+        index.delete()
+
+
+def test_searches_keep_answering_when_a_node_is_killed(tmp_path, corpus, embedded):
+    """kill -9 of one node of three (three primaries, one replica each)
+    while a reader searches: no error, the same answers, nothing lost."""
+    classpath = require_opensearch_tools()
+    cluster = LocalCluster(tmp_path / "cluster", nodes=3, http_port=find_free_ports(3, start=22000),
+                           heap_mb=TEST_HEAP_MB, tied_to_caller=True)
+    cluster.start(timeout=240, classpath=classpath)
+    try:
+        index = OpenSearchIndex(cluster.urls, "failover", shards=3, replicas=1)
+        index.rebuild(corpus)
+        expected = {query: index.search(query, 3).ids[:1] for query, _ in QUERIES[:4]}
+        assert all(expected.values())
+        failures, answers = [], []
+        done = threading.Event()
+
+        def read() -> None:
+            while not done.is_set():
+                for query, top in expected.items():
+                    try:
+                        answers.append(index.search(query, 3).ids[:1] == top)
+                    except Exception as error:  # any error at all is what this test looks for
+                        failures.append(error)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            manager = index.client.cat.cluster_manager(format="json")[0]["node"]
+            cluster.kill_node(int(manager.split("-")[1]))  # the elected manager: the hardest node to lose
+            health = index.client.cluster.health(wait_for_nodes="2", wait_for_status="yellow",
+                                                 params={"timeout": "90s"}, request_timeout=100)
+            assert health["number_of_nodes"] == 2 and not health["timed_out"]
+            seen = len(answers)
+            deadline = time.monotonic() + 60
+            while len(answers) < seen + 20 and time.monotonic() < deadline:
+                time.sleep(0.1)  # searches after the failover, too
+        finally:
+            done.set()
+            reader.join()
+        assert failures == []
+        assert len(answers) >= seen + 20 and all(answers)
+        assert index.count() == embedded.stats().documents
+    finally:
+        cluster.stop()
