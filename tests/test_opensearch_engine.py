@@ -183,7 +183,7 @@ def test_a_bad_url_or_a_missing_index_says_what_to_do(opensearch_one_node):
     result = run("stats", "--index", "opensearch://127.0.0.1:9200")
     assert result.exit_code == 1
     assert result.stderr.strip() == ("vn-search: not an OpenSearch index URL: 'opensearch://127.0.0.1:9200' "
-                                     "(expected opensearch://HOST:PORT/NAME)")
+                                     "(expected opensearch://HOST:PORT/NAME, optionally ?shards=N&replicas=N)")
     missing = f"opensearch://127.0.0.1:{opensearch_one_node.http_port}/no-such-index"
     result = run("search", "giá vàng", "--index", missing)
     assert result.exit_code == 1

@@ -227,7 +227,7 @@ class CorpusStatistics:
     collection statistics combined from the segments' parts.
 
     What a segment holds is read once per process for every generation
-    that holds the segment (``segments.py``): an update's unchanged
+    that holds the segment (:class:`SegmentCache`): an update's unchanged
     segments keep their arrays and decoded posting lists. Which documents
     are deleted changes with every generation and is read here.
     """

@@ -35,7 +35,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from vn_search.backends.opensearch_meta import Learning, load_learning, meta_index_name, save_learning
 from vn_search.documents import InputProblem, NewsDocument
@@ -211,12 +211,21 @@ class OpenSearchIndex:
 
     @classmethod
     def from_url(cls, url: str, **options) -> "OpenSearchIndex":
-        """``opensearch://host:port/name`` (``opensearchs://`` for TLS)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("opensearch", "opensearchs") or not parts.path.strip("/"):
-            raise ValueError(f"not an OpenSearch index URL: {url!r} (expected opensearch://HOST:PORT/NAME)")
+        """``opensearch://host:port/name`` (``opensearchs://`` for TLS);
+        ``?shards=3&replicas=1`` sizes the index a rebuild creates (the
+        command line has no other way to say it)."""
+        expected = "(expected opensearch://HOST:PORT/NAME, optionally ?shards=N&replicas=N)"
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+            sizes = {key: int(values[-1]) for key, values in parse_qs(parts.query).items()}
+        except ValueError:
+            raise ValueError(f"not an OpenSearch index URL: {url!r} {expected}") from None
+        if (parts.scheme not in ("opensearch", "opensearchs") or not parts.path.strip("/")
+                or not set(sizes) <= {"shards", "replicas"}):
+            raise ValueError(f"not an OpenSearch index URL: {url!r} {expected}")
         scheme = "https" if parts.scheme == "opensearchs" else "http"
-        return cls(f"{scheme}://{parts.hostname}:{parts.port or 9200}", parts.path.strip("/"), **options)
+        return cls(f"{scheme}://{parts.hostname}:{port or 9200}", parts.path.strip("/"), **{**sizes, **options})
 
     @property
     def url(self) -> str:

@@ -77,10 +77,14 @@ def _cluster_errors(method):
     one ``OpenSearchError`` line, as the cluster being down already does."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
+        from opensearchpy.exceptions import ConnectionError as ClientConnectionError
         from opensearchpy.exceptions import OpenSearchException
 
         try:
             return method(self, *args, **kwargs)
+        except ClientConnectionError:
+            raise OpenSearchError(f"lost the OpenSearch cluster at {self.location} during the request: "
+                                  f"is it running?") from None
         except OpenSearchException as error:
             raise OpenSearchError(f"the OpenSearch cluster at {self.location} refused the request: {_reason(error)}") from None
     return wrapper
@@ -88,6 +92,12 @@ def _cluster_errors(method):
 
 def _reason(error) -> str:
     """The cluster's own words for a refusal: its root cause, else the error's name."""
+    refused = getattr(error, "errors", None)  # a bulk load: the first document refused, and why
+    if refused:
+        action = next(iter(refused[0].values()), {}) if isinstance(refused[0], dict) else {}
+        reason = action.get("error", {}) if isinstance(action, dict) else {}
+        if isinstance(reason, dict):
+            return f"document {action.get('_id')!r} refused: {reason.get('type')}: {reason.get('reason')}"
     info = getattr(error, "info", None)
     if isinstance(info, dict):
         causes = (info.get("error") or {}).get("root_cause") or [] if isinstance(info.get("error"), dict) else []

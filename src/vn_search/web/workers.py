@@ -60,6 +60,10 @@ def run_gunicorn(make_app: Callable[[], object], listener: socket.socket, worker
         # clients still meant to use (http.client does not retry). Idle ones
         # cost a descriptor each, not a thread.
         "keepalive": 120,
+        # A pasted page is a long URL: the app reads its first 500 characters
+        # and says so, as under waitress; gunicorn's 4 KB default answered 414.
+        # 0 is gunicorn's "no limit of its own" (1 MB from gunicorn 27 on).
+        "limit_request_line": 0,
         "proc_name": "vn-search",
         "errorlog": "-",  # gunicorn's own messages (workers started, replaced) on stderr
         "loglevel": "info",
