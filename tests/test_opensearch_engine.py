@@ -76,6 +76,14 @@ def test_the_location_picks_the_backend(opensearch_one_node):
     # What pathlib leaves of the URL (click's Path option) still reaches the cluster.
     assert SearchEngine(Path(url)).location == url
     assert not isinstance(SearchEngine("index"), OpenSearchEngine)
+    # The command line sizes a new index in the URL.
+    sized = SearchEngine(url + "?shards=3&replicas=1").backend
+    assert (sized.name, sized.shards, sized.replicas) == ("news", 3, 1)
+    # A password in the URL authenticates, and is shown nowhere.
+    secured = SearchEngine("opensearchs://ana:s%40cret@127.0.0.1:9200/news")
+    assert secured.location == secured.index_dir == "opensearchs://127.0.0.1:9200/news"
+    assert secured.backend.hosts == ["https://127.0.0.1:9200"]
+    assert secured.backend.client.transport.kwargs["http_auth"] == ("ana", "s@cret")
 
 
 @pytest.mark.parametrize("query", QUERIES)

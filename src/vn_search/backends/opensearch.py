@@ -35,7 +35,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from vn_search.backends.opensearch_meta import Learning, load_learning, meta_index_name, save_learning
 from vn_search.documents import InputProblem, NewsDocument
@@ -211,7 +211,8 @@ class OpenSearchIndex:
 
     @classmethod
     def from_url(cls, url: str, **options) -> "OpenSearchIndex":
-        """``opensearch://host:port/name`` (``opensearchs://`` for TLS);
+        """``opensearch://host:port/name`` (``opensearchs://`` for TLS,
+        ``USER:PASSWORD@`` before the host for basic authentication);
         ``?shards=3&replicas=1`` sizes the index a rebuild creates (the
         command line has no other way to say it)."""
         expected = "(expected opensearch://HOST:PORT/NAME, optionally ?shards=N&replicas=N)"
@@ -225,6 +226,8 @@ class OpenSearchIndex:
                 or not set(sizes) <= {"shards", "replicas"}):
             raise ValueError(f"not an OpenSearch index URL: {url!r} {expected}")
         scheme = "https" if parts.scheme == "opensearchs" else "http"
+        if parts.username is not None:  # opensearchs://USER:PASSWORD@HOST:PORT/NAME: basic auth
+            options.setdefault("http_auth", (unquote(parts.username), unquote(parts.password or "")))
         return cls(f"{scheme}://{parts.hostname}:{port or 9200}", parts.path.strip("/"), **{**sizes, **options})
 
     @property

@@ -64,6 +64,7 @@ RECHECK_SECONDS = 5.0  # how often a long-lived engine asks which index the alia
 _HEADLINE_WORDS_KEPT = 20
 _LOCATION = re.compile(r"^opensearchs?:/+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+")
+_CREDENTIALS = re.compile(r"//[^/@]*@")
 
 
 def is_cluster_location(location) -> bool:
@@ -127,14 +128,16 @@ class OpenSearchEngine:
         for TLS); ``client_options`` go to the ``opensearch-py`` client
         (``http_auth``, ``verify_certs``, ``ca_certs``…). ``warm_megabytes``
         is accepted for the embedded engine's signature; the cluster warms itself."""
-        self.location = _LOCATION.sub(lambda m: m.group(0).rstrip("/") + "//", str(location), count=1)
-        self.index_dir = self.location  # what the CLI and stats name
+        given = _LOCATION.sub(lambda m: m.group(0).rstrip("/") + "//", str(location), count=1)
+        # What the CLI, stats and messages show: never a password.
+        self.location = _CREDENTIALS.sub("//", given, count=1)
+        self.index_dir = self.location
         self.warm_megabytes = warm_megabytes
         self._lock = threading.Lock()
         self._state: _State | None = None
         self._checked = 0.0
         try:
-            self.backend: OpenSearchIndex | None = OpenSearchIndex.from_url(self.location, **client_options)
+            self.backend: OpenSearchIndex | None = OpenSearchIndex.from_url(given, **client_options)
             self._problem = None
         except ValueError as problem:  # said on first use, as a missing index folder is
             self.backend, self._problem = None, OpenSearchError(str(problem))

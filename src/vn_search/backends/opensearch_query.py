@@ -65,6 +65,9 @@ from vn_search.scoring import (
 __all__ = ["IndexGone", "OpenSearchHits", "search", "word_query"]
 
 WINDOW = 200  # hits re-scored with coordination and proximity; the rest keep BM25's order
+# Document frequencies of the whole index, not of each shard: scores as the
+# embedded index's (one round trip more to every shard).
+SEARCH_TYPE = "dfs_query_then_fetch"
 SORTS = ("relevance", "date")
 _DAY_MS = 86_400_000
 _VIETNAM_MS = 7 * 3_600_000  # UTC+7 (dates.VIETNAM)
@@ -418,7 +421,7 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
             "docvalue_fields": [{"field": "published", "format": "epoch_millis"}]}
     if sort == "date":
         body["sort"] = [{"published": {"order": "desc", "missing": "_last"}}, "_score"]
-    answer = _ask(index, index.client.search, index=target, body=body, search_type="dfs_query_then_fetch")
+    answer = _ask(index, index.client.search, index=target, body=body, search_type=SEARCH_TYPE)
     total = int(answer["hits"]["total"]["value"])
     scored = []
     published = {hit["_id"]: int(float(hit["fields"]["published"][0])) if hit.get("fields", {}).get("published")
