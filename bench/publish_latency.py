@@ -96,7 +96,8 @@ class Load:
     def stop(self) -> None:
         self.stopping.set()
         for thread in self.threads:
-            thread.join()
+            if thread.is_alive():
+                thread.join()
 
     def _work(self) -> None:
         connection = http.client.HTTPConnection(LOOPBACK, self.port, timeout=30)
@@ -211,6 +212,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", type=Path, default=None, help="run serve and index from this src/ (PYTHONPATH)")
     parser.add_argument("--label", default="new")
+    parser.add_argument("--index", type=Path, default=CORPUS_C_INDEX,
+                        help="the corpus-C index to copy (an older engine needs one in a format it reads)")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--phase-seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=None, help="serve --workers (default: serve's, one per CPU)")
@@ -226,7 +229,7 @@ def main() -> None:
     news = list(islice(iter_jsonl(NEW_ARTICLES), 1200))
     batches = [write_jsonl(WORK_DIR / "publish-200.jsonl", news[:200]), write_jsonl(WORK_DIR / "publish-1000.jsonl", news[200:])]
     shutil.rmtree(COPY, ignore_errors=True)
-    subprocess.run(["cp", "-al", str(CORPUS_C_INDEX), str(COPY)], check=True)  # hard links: the original is never written
+    subprocess.run(["cp", "-al", str(options.index), str(COPY)], check=True)  # hard links: the original is never written
     paths = requests_mix(50_000, options.fresh_share, random.Random(options.seed))
 
     port = free_port()
