@@ -186,19 +186,10 @@ class SearchEngine:
         ``same_story``, not as hits of their own, and pages count stories
         (``stories``; ``total`` still counts documents).
         """
-        if sort not in SORTS:
-            raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
-        if kind is not None and kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS} or None, not {kind!r}")
-        page = _whole_number("page", page, 1, None)
-        per_page = _whole_number("per_page", per_page, 1, self.max_per_page)
+        page, per_page = checked_arguments(sort, kind, page, per_page, self.max_per_page)
         dates = date_range(since, until)
         started = time.perf_counter()
-        notices: list[str] = []
-        query = query or ""
-        if len(query) > self.max_query_chars:
-            query = query[: self.max_query_chars]
-            notices.append(f"Truy vấn quá dài: chỉ {self.max_query_chars} ký tự đầu được dùng.")
+        query, notices = shortened(query, self.max_query_chars)
         generation = self._current()
         searcher, scorer = generation.searcher()
         model = generation.accent_model()
@@ -484,6 +475,25 @@ def _column_bounds(dates: DateRange | None) -> tuple[int | None, int | None] | N
     if dates is None:
         return None
     return tuple(datetime_to_long(moment) if moment is not None else None for moment in (dates.start, dates.end))
+
+
+def checked_arguments(sort: str, kind: str | None, page, per_page, max_per_page: int) -> tuple[int, int]:
+    """The page and page size of a search, after the checks every backend
+    makes: a bad ``sort``, ``kind``, ``page`` or ``per_page`` is a
+    ValueError naming the parameter."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS} or None, not {kind!r}")
+    return _whole_number("page", page, 1, None), _whole_number("per_page", per_page, 1, max_per_page)
+
+
+def shortened(query: str | None, max_chars: int) -> tuple[str, list[str]]:
+    """The query cut to ``max_chars``, and the notice that says so."""
+    query = query or ""
+    if len(query) <= max_chars:
+        return query, []
+    return query[:max_chars], [f"Truy vấn quá dài: chỉ {max_chars} ký tự đầu được dùng."]
 
 
 def _whole_number(name: str, value, low: int, high: int | None) -> int:

@@ -13,6 +13,6 @@
 
 Private names of the embedded engine used here (their rules must stay the
 same on both backends; ``tests/test_opensearch_engine.py`` pins them):
-``engine._whole_number``, ``engine._reaccents``, ``suggest._edits``,
+``engine._reaccents``, ``suggest._edits``,
 ``similar._CANDIDATES``.
 """

@@ -23,7 +23,7 @@ results ``stories=None``), the ``terms`` figure of ``stats`` (0: the
 cluster does not count distinct terms of a text field cheaply) and warming
 (the cluster keeps its own caches). Private names used from the embedded
 engine, whose rules must stay the same on both backends:
-``engine._whole_number``, ``engine._reaccents``, ``suggest._edits``,
+``engine._reaccents``, ``suggest._edits``,
 ``similar._CANDIDATES`` (listed in ``backends/__init__.py`` too).
 """
 
@@ -45,7 +45,7 @@ from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.backends.opensearch import OpenSearchError, OpenSearchIndex, OpenSearchIndexMissing
 from vn_search.backends.opensearch_meta import LearnedData, last_update, load_learned_data
-from vn_search.backends.opensearch_query import SORTS, IndexGone, _Counts
+from vn_search.backends.opensearch_query import IndexGone, _Counts
 from vn_search.dates import date_range
 from vn_search.errors import VnSearchError
 from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
@@ -59,7 +59,6 @@ from vn_search.timeline import published_values, timeline
 
 __all__ = ["OpenSearchEngine", "OpenSearchIndexMissing", "is_cluster_location"]
 
-KINDS = ("article", "related")
 RECHECK_SECONDS = 5.0  # how often a long-lived engine asks which index the alias points to
 _HEADLINE_WORDS_KEPT = 20
 _LOCATION = re.compile(r"^opensearchs?:/+", re.IGNORECASE)
@@ -218,14 +217,9 @@ class OpenSearchEngine:
                group: bool = True) -> SearchResults:
         """``SearchEngine.search`` on the cluster; ``group`` is accepted and
         ignored (story grouping is embedded-only for now)."""
-        from vn_search.engine import _whole_number
+        from vn_search.engine import checked_arguments
 
-        if sort not in SORTS:
-            raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
-        if kind is not None and kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS} or None, not {kind!r}")
-        page = _whole_number("page", page, 1, None)
-        per_page = _whole_number("per_page", per_page, 1, self.max_per_page)
+        page, per_page = checked_arguments(sort, kind, page, per_page, self.max_per_page)
         options = dict(kind=kind, source=source, category=category, sort=sort, since=since, until=until)
         try:
             return self._search(query, page, per_page, options, suggest, as_typed)
@@ -235,15 +229,11 @@ class OpenSearchEngine:
 
     def _search(self, query: str, page: int, per_page: int, options: dict, suggest: bool,
                 as_typed: bool) -> SearchResults:
-        from vn_search.engine import _reaccents
+        from vn_search.engine import _reaccents, shortened
 
         dates = date_range(options["since"], options["until"])
         started = time.perf_counter()
-        notices: list[str] = []
-        query = query or ""
-        if len(query) > self.max_query_chars:
-            query = query[: self.max_query_chars]
-            notices.append(f"Truy vấn quá dài: chỉ {self.max_query_chars} ký tự đầu được dùng.")
+        query, notices = shortened(query, self.max_query_chars)
         state = self._current()
         backend = self._index()
         counts = _Counts(backend, state.concrete)

@@ -43,6 +43,7 @@ from typing import Callable
 from vn_search.analysis.abbreviations import default_table
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.dates import date_range
+from vn_search.engine import SORTS
 from vn_search.matching import LONG_QUERY, MIN_RESULTS, QueryWord, as_syllables, documents_needed, query_words
 from vn_search.proximity import MAX_GAP, PROXIMITY_WEIGHTS
 from vn_search.query import ParsedQuery, build_plan, parse_query
@@ -68,7 +69,6 @@ WINDOW = 200  # hits re-scored with coordination and proximity; the rest keep BM
 # Document frequencies of the whole index, not of each shard: scores as the
 # embedded index's (one round trip more to every shard).
 SEARCH_TYPE = "dfs_query_then_fetch"
-SORTS = ("relevance", "date")
 _DAY_MS = 86_400_000
 _VIETNAM_MS = 7 * 3_600_000  # UTC+7 (dates.VIETNAM)
 
