@@ -261,7 +261,8 @@ def _report_json(report) -> dict:
 
 
 def task_build(spec: dict) -> dict:
-    from vn_search import SearchEngine, store
+    from vn_search import SearchEngine
+    from vn_search.storage import store
 
     index_dir = Path(spec["index_dir"])
     shutil.rmtree(index_dir, ignore_errors=True)
@@ -623,7 +624,8 @@ def measure_incremental(index_dir: Path, new_docs: dict, workers: int) -> dict:
     """Add the new articles, then add them again, each in a measured
     subprocess, while an engine opened here beforehand (as a server would
     hold one) searches for them."""
-    from vn_search import SearchEngine, store
+    from vn_search import SearchEngine
+    from vn_search.storage import store
 
     probes = new_docs["probes"]
     reader = SearchEngine(index_dir)

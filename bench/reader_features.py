@@ -62,10 +62,10 @@ def typed_prefixes(headline: str, words: int = 3) -> list[str]:
 
 def bench_autocomplete(engine: SearchEngine, headlines: int) -> tuple[list[dict], dict]:
     generation = engine._current()  # noqa: SLF001 - the bench times the build itself
-    searcher, _ = generation.searcher()
+    reader, _ = generation.reader()
     model = generation.accent_model()
     started = time.perf_counter()
-    table = build_for_index(searcher.reader(), model.capital_share if model else None)
+    table = build_for_index(reader, model.capital_share if model else None)
     build_s = time.perf_counter() - started
     saved = WORK_DIR / "reader-features-completions.json"
     table.save(saved)
@@ -73,7 +73,7 @@ def bench_autocomplete(engine: SearchEngine, headlines: int) -> tuple[list[dict]
     CompletionTable.load(saved)
     load_s = time.perf_counter() - started
     engine.complete("a")  # the engine's own table, built or read once
-    stored = [searcher.stored_fields(n).get("headline") or "" for n in range(searcher.doc_count_all())]
+    stored = [reader.stored_fields(n).get("headline") or "" for n in range(reader.doc_count_all())]
     chosen = random.Random(SEED).sample([h for h in stored if len(h.split()) >= 3], headlines)
     times = []
     for headline in chosen:
@@ -119,7 +119,7 @@ def bench_timeline(engine: SearchEngine) -> tuple[list[dict], list[str]]:
             without.append((time.perf_counter() - started) * 1000)
         finally:
             engine_module.timeline = timeline
-    _, scorer = engine._current().searcher()  # noqa: SLF001 - the column the engine reads
+    _, scorer = engine._current().reader()  # noqa: SLF001 - the column the engine reads
     published = scorer.stats.published
     generator = np.random.default_rng(SEED)
     alone = []

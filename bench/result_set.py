@@ -156,8 +156,7 @@ def corpus_dates(corpus: list[Path]) -> dict[str, str]:
 def engine_document_frequency(engine) -> Callable[[str], int]:
     """Folded syllable document frequency, through a one-word search's total
     would be circular; read the index's own count instead (body, folded)."""
-    searcher, _ = engine._current().searcher()
-    reader = searcher.reader()
+    reader, _ = engine._current().reader()
     return lambda syllable: reader.doc_frequency("body_f", syllable) + reader.doc_frequency("title_f", syllable)
 
 

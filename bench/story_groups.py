@@ -31,9 +31,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from vn_search import SearchEngine, store
+from vn_search import SearchEngine
+from vn_search.storage import store
 from vn_search.stories import STORIES_FILE, load_signatures, story_numbers
-from vn_search.stories import live_document_numbers
 
 from bench.common import RESULTS_DIR, WORK_DIR, percentile, print_table, write_results
 from bench.datasets import MDS_DOCS, iter_jsonl, load_mds_labels
@@ -49,13 +49,13 @@ def mds_clusters() -> dict[str, int]:
 def grouped_pairs(engine: SearchEngine, clusters: dict[str, int]) -> dict:
     """Pairwise precision and recall of the index's stories on MDS articles."""
     generation = engine._current()
-    searcher, _ = generation.searcher()
+    reader, _ = generation.reader()
     stories = generation.stories()
     members: dict[int, list[str]] = {}
     for docnum in range(len(stories.story)):
         if stories.story[docnum] != docnum or len(stories.members(docnum)) < 2:
             continue
-        members[docnum] = [searcher.stored_fields(int(d))["id"] for d in stories.members(docnum)]
+        members[docnum] = [reader.stored_fields(int(d))["id"] for d in stories.members(docnum)]
     right = wrong = with_other = 0
     for ids in members.values():
         for a, b in itertools.combinations(ids, 2):
@@ -98,10 +98,10 @@ def page_one(engine: SearchEngine, group: bool) -> dict:
 def regroup_seconds(engine: SearchEngine) -> float:
     """Time to regroup the index from its kept signatures, as an update does."""
     generation = engine._current()
-    searcher, scorer = generation.searcher()
+    reader, scorer = generation.reader()
     started = time.perf_counter()
     signatures = load_signatures(generation.path / STORIES_FILE)
-    story_numbers(signatures, live_document_numbers(searcher.reader()), scorer.stats.size)
+    story_numbers(signatures, reader.live_document_numbers(), scorer.stats.size)
     return time.perf_counter() - started
 
 

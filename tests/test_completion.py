@@ -118,13 +118,13 @@ def test_a_server_builds_a_missing_table_in_the_background(index_dir, tmp_path):
     """prepare() returns at once when the table must be built (a server
     answers searches meanwhile); get() then waits for that build."""
     engine = SearchEngine(index_dir)
-    searcher, _ = engine._current().searcher()
+    reader, _ = engine._current().reader()
     release, asked = threading.Event(), threading.Event()
 
     def open_index():
         asked.set()
         release.wait()
-        return searcher.reader(), None
+        return reader, None
 
     completions = LazyCompletions(tmp_path)  # a generation folder without completions.json
     completions.prepare(open_index)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import write_jsonl
 
-from vn_search import indexer, store
+from vn_search import indexer
+from vn_search.storage import store
 from vn_search.analysis.abbreviation_mining import DefinitionCounts
 from vn_search.indexer import (
     ABBREVIATIONS_FILE,

@@ -21,7 +21,7 @@ from conftest import NEWS, write_jsonl
 from vn_search import SearchEngine, sample_path
 from vn_search.analysis.terms import fold_term
 from vn_search.generations import Generation
-from vn_search.segments import SEGMENT_CACHE, SegmentCache, SegmentKey
+from vn_search.storage.segments import SEGMENT_CACHE, SegmentCache, SegmentKey
 from vn_search.web import create_app
 
 LATE_NEWS = [

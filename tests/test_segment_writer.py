@@ -16,11 +16,11 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from vn_search import sample_path
-from vn_search.codec import VnCodec
+from vn_search.storage.codec import VnCodec
 from vn_search.indexer import document_fields
-from vn_search.schema import build_schema
-from vn_search import segment_writer
-from vn_search.segment_writer import INLINE_LIMIT, BulkSegmentWriter
+from vn_search.storage.schema import build_schema
+from vn_search.storage import segment_writer
+from vn_search.storage.segment_writer import INLINE_LIMIT, BulkSegmentWriter
 from vn_search.sources import read_sources
 
 
@@ -151,7 +151,8 @@ def test_two_workers_with_many_segments_index_what_one_process_does(tmp_path, mo
     from test_crash_safety import news_articles
 
     from vn_search import SearchEngine, indexer
-    from vn_search.indexer import ACCENT_MODEL_FILE, _AnalysingTask
+    from vn_search.indexer import ACCENT_MODEL_FILE
+    from vn_search.storage.writers import _AnalysingTask
     from vn_search.accents import AccentModel
 
     monkeypatch.setattr(_AnalysingTask, "segment_mb", 0.25)  # a few dozen articles per segment
@@ -165,8 +166,8 @@ def test_two_workers_with_many_segments_index_what_one_process_does(tmp_path, mo
         engine = engines[workers] = SearchEngine(tmp_path / f"index-{workers}")
         report = engine.index([corpus], workers=workers)
         assert report.articles == 400 and not report.problems
-    searcher, _ = engines[2]._current().searcher()
-    assert len(searcher.reader().leaf_readers()) >= 4, "each worker wrote several segments"
+    reader, _ = engines[2]._current().reader()
+    assert reader.segment_count() >= 4, "each worker wrote several segments"
     assert len(merged) >= 4, "and saved its accent counts several times"
     for query in ("Lào Cai", "luan chuyen can bo", '"Hà Nội"', "hội nghị -Lào", "giá vàng tăng"):
         found = [engine.search(query, per_page=50) for engine in engines.values()]
@@ -193,7 +194,7 @@ def test_field_lengths_become_the_bytes_whoosh_stores():
     [[n, n + 1] for n in range(0, 60000, 470)],  # a full block of 128 postings
 ])
 def test_packed_positions_give_back_every_position(runs):
-    from vn_search.positions import CompactPositions, all_positions, first_positions, pack_positions
+    from vn_search.storage.positions import CompactPositions, all_positions, first_positions, pack_positions
 
     fmt = CompactPositions()
     packed = pack_positions([fmt.encode(run) for run in runs])
@@ -204,7 +205,7 @@ def test_packed_positions_give_back_every_position(runs):
 
 
 def test_positions_past_16_bits_are_kept_unpacked():
-    from vn_search.positions import CompactPositions, pack_positions
+    from vn_search.storage.positions import CompactPositions, pack_positions
 
     fmt = CompactPositions()
     assert pack_positions([fmt.encode([3]), fmt.encode([5, 70000])]) is None
@@ -231,7 +232,7 @@ def test_posting_lists_read_whole_match_them_read_one_posting_at_a_time(tmp_path
     # postings.leaf_postings decodes all of a list's blocks together (ids,
     # frequencies, first positions from packed blocks): check it against
     # Whoosh's matcher, posting by posting, on lists of many small blocks.
-    from vn_search.postings import leaf_postings
+    from vn_search.storage.postings import leaf_postings
 
     monkeypatch.setattr(segment_writer, "_BLOCK", 8)
     _write(tmp_path, BulkSegmentWriter, analysed)

@@ -6,7 +6,7 @@ import pytest
 from conftest import NEWS, write_jsonl
 
 from vn_search import IndexBusyError, IndexVersionError, SearchEngine, sample_path
-from vn_search import store
+from vn_search.storage import store
 
 
 def test_adding_documents_keeps_the_old_ones_and_replaces_same_ids(tmp_path):

@@ -16,12 +16,12 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.writing import SegmentWriter
 
 from vn_search import sample_path
-from vn_search.codec import VnCodec
+from vn_search.storage.codec import VnCodec
 from vn_search.indexer import document_fields
-from vn_search.schema import build_schema
-from vn_search.segment_writer import BulkSegmentWriter
+from vn_search.storage.schema import build_schema
+from vn_search.storage.segment_writer import BulkSegmentWriter
 from vn_search.sources import read_sources
-from vn_search.stored_column import (
+from vn_search.storage.stored_column import (
     DICTIONARY_BYTES,
     SAMPLE_BYTES,
     DictionaryCompressedBytesColumn,

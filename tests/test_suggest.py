@@ -18,8 +18,8 @@ def engine(tmp_path_factory):
 
 def suggester(engine) -> Suggester:
     generation = engine._current()
-    searcher, _ = generation.searcher()
-    return Suggester(searcher.reader(), generation.accent_model())
+    reader, _ = generation.reader()
+    return Suggester(reader, generation.accent_model())
 
 
 def test_unaccented_query_gets_the_accented_suggestion(engine):

@@ -15,7 +15,7 @@ import pytest
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.util.numeric import byte_to_length
 
-from vn_search.term_table import BLOCK_TERMS, TermTableReader, TermTableWriter, decode_record, encode_record
+from vn_search.storage.term_table import BLOCK_TERMS, TermTableReader, TermTableWriter, decode_record, encode_record
 
 
 def _stats(info) -> tuple:

@@ -8,7 +8,7 @@
     'Hiệu quả từ công tác luân chuyển cán bộ ở Bắc Hà'
 
 The CLI and the web app are thin layers over this class. Searching is
-thread-safe: each thread keeps its own Whoosh searcher, reopened when a
+thread-safe: each thread keeps its own index reader, reopened when a
 writer publishes a new generation, so a running server sees new documents
 without a restart.
 """
@@ -25,10 +25,7 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 import numpy as np
-from whoosh import query as wq
-from whoosh.util.times import datetime_to_long, long_to_datetime
 
-from vn_search import store
 from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.dates import DateRange, date_range
@@ -39,7 +36,10 @@ from vn_search.matching import Membership, documents_needed, query_words
 from vn_search.reading import KNOWN_DOCUMENTS, alternatives, decode_keystrokes, reworded
 from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.results import Hit, StoryArticle, IndexStats, SearchResults, StoredDocument
-from vn_search.schema import TEXT_FIELDS
+from vn_search.schema import FILTER_FIELDS, TEXT_FIELDS
+from vn_search.storage import store
+from vn_search.storage.reader import IndexReader
+from vn_search.storage.segments import published_moment, published_value
 from vn_search.similar import similar_documents
 from vn_search.timeline import timeline
 from vn_search.generations import WARM_MEGABYTES, Generation, Generations
@@ -191,7 +191,7 @@ class SearchEngine:
         started = time.perf_counter()
         query, notices = shortened(query, self.max_query_chars)
         generation = self._current()
-        searcher, scorer = generation.searcher()
+        reader, scorer = generation.reader()
         model = generation.accent_model()
         understood = self._read(generation, query, as_typed)
         searched, parsed, other_forms = understood.searched, understood.parsed, understood.other_forms
@@ -199,7 +199,7 @@ class SearchEngine:
             notices.append(f"Đang hiển thị kết quả cho «{searched}».")
         if parsed.is_empty:
             return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices, dates=dates)
-        filters = [wq.Term(name, value) for name, value in (("kind", kind), ("source", source), ("category", category)) if value]
+        filters = [(name, value) for name, value in zip(FILTER_FIELDS, (kind, source, category)) if value]
         plan = build_plan(parsed, other_forms)
         plan.words = understood.words
         rewordings = [(build_plan(reworded(parsed, alternative, reading)), REWORDING_WEIGHT[alternative.typed])
@@ -213,7 +213,7 @@ class SearchEngine:
         if searched is not None:
             suggestion = searched
         elif suggest:
-            suggestion = Suggester(searcher.reader(), model).suggest(query)
+            suggestion = Suggester(reader, model).suggest(query)
             # A query that found articles holding all its words gets no
             # suggestion (it is what the reader meant, or close enough),
             # unless one of its words is one the articles hardly use (Trunp)
@@ -237,8 +237,8 @@ class SearchEngine:
         start = (page - 1) * per_page
         marks = highlight_words(plan.words, parsed, membership.common if membership is not None else ())
         hits = [
-            replace(self._hit(searcher.stored_fields(int(docnum)), float(score), marks),
-                    same_story=_same_story(searcher, story_map, int(docnum), ranking.allowed, scorer.stats.published)
+            replace(self._hit(reader.stored_fields(int(docnum)), float(score), marks),
+                    same_story=_same_story(reader, story_map, int(docnum), ranking.allowed, scorer.stats.published)
                     if story_map else [])
             for docnum, score in zip(docnums[start:], scores[start:])
         ]
@@ -251,7 +251,7 @@ class SearchEngine:
     def _read(self, generation: Generation, query: str, as_typed: bool) -> _Reading:
         """How a query is understood (``reading.py``, ``matching.py``):
         keystrokes read, words and the other forms of its abbreviations."""
-        _, scorer = generation.searcher()
+        _, scorer = generation.reader()
         model = generation.accent_model()
         known = documents_needed(KNOWN_DOCUMENTS, scorer.stats.live_count, 10_000)
         searched = None if as_typed else decode_keystrokes(query, scorer.word_frequency, scorer.folded_frequency, known)
@@ -272,7 +272,7 @@ class SearchEngine:
         words left out."""
         generation = self._current()
         reading = self._read(generation, query or "", as_typed)
-        _, scorer = generation.searcher()
+        _, scorer = generation.reader()
         _, common = scorer.common_words(reading.words)
         return highlight_words(reading.words, reading.parsed, tuple(common))
 
@@ -295,8 +295,8 @@ class SearchEngine:
 
     def get(self, doc_id: str) -> StoredDocument | None:
         """The stored document with this id, or None."""
-        searcher, _ = self._current().searcher()
-        stored = searcher.document(id=str(doc_id))
+        reader, _ = self._current().reader()
+        stored = reader.document(str(doc_id))
         if not stored:
             return None
         content = stored.get("content") or {}
@@ -331,11 +331,11 @@ class SearchEngine:
         query; never the document itself or a copy of it. Empty for an
         unknown id."""
         limit = _whole_number("limit", limit, 1, self.max_per_page)
-        searcher, scorer = self._current().searcher()
-        docnum = searcher.document_number(id=str(doc_id))
+        reader, scorer = self._current().reader()
+        docnum = reader.document_number(str(doc_id))
         if docnum is None:
             return []
-        found = similar_documents(searcher.stored_fields(docnum), docnum, scorer, searcher.stored_fields, limit)
+        found = similar_documents(reader.stored_fields(docnum), docnum, scorer, reader.stored_fields, limit)
         return [self._hit(stored, score, Marks.of([])) for stored, score in found]
 
     def facets(self, generation: Generation | None = None) -> dict[str, list[tuple[str, int]]]:
@@ -343,8 +343,7 @@ class SearchEngine:
         computed once per generation (every results page shows them)."""
         generation = generation or self._current()
         if generation.facets is None:
-            searcher, _ = generation.searcher()
-            reader = searcher.reader()
+            reader, _ = generation.reader()
             result = {}
             for name, key in (("source", "sources"), ("category", "categories")):
                 counts = Counter()
@@ -362,8 +361,7 @@ class SearchEngine:
         once per generation (0.4 s on corpus C)."""
         generation = generation or self._current()
         if generation.headline_words is None:
-            searcher, _ = generation.searcher()
-            reader = searcher.reader()
+            reader, _ = generation.reader()
             counted = []
             for term in reader.lexicon("title"):
                 word = term.decode("utf-8") if isinstance(term, bytes) else term
@@ -380,17 +378,16 @@ class SearchEngine:
         page and /healthz ask on every request)."""
         generation = generation or self._current()
         if generation.stats is None:
-            searcher, scorer = generation.searcher()
-            reader = searcher.reader()
+            reader, scorer = generation.reader()
             dated = scorer.stats.published[(scorer.stats.published > 0) & scorer.stats.live]
-            # Counted through a query: doc_frequency includes replaced copies.
-            kinds = {k: sum(1 for _ in searcher.docs_for_query(wq.Term("kind", k))) for k in KINDS}
+            # Live documents only: doc_frequency includes replaced copies.
+            kinds = {k: len(reader.term_documents("kind", k)) for k in KINDS}
             size = sum(f.stat().st_size for f in generation.path.iterdir() if f.is_file())
             terms = sum(1 for name in TEXT_FIELDS for _ in reader.lexicon(name))
             updated = generation.meta.get("updated")
             generation.stats = IndexStats(
                 index_dir=str(self.index_dir),
-                documents=searcher.doc_count(),
+                documents=reader.doc_count(),
                 articles=kinds["article"],
                 related=kinds["related"],
                 terms=terms,
@@ -398,8 +395,8 @@ class SearchEngine:
                 analysis_version=generation.meta.get("analysis_version", 0),
                 updated=datetime.fromisoformat(updated) if updated else None,
                 sources=dict(self.facets(generation)["sources"]),
-                newest_published=_iso(long_to_datetime(int(dated.max()))) if len(dated) else None,
-                oldest_published=_iso(long_to_datetime(int(dated.min()))) if len(dated) else None,
+                newest_published=_iso(published_moment(dated.max())) if len(dated) else None,
+                oldest_published=_iso(published_moment(dated.min())) if len(dated) else None,
             )
         return generation.stats
 
@@ -417,7 +414,7 @@ class _Reading(NamedTuple):
     words: list
 
 
-def _same_story(searcher, stories: StoryMap, docnum: int, allowed: np.ndarray, published: np.ndarray) -> list[StoryArticle]:
+def _same_story(reader: IndexReader, stories: StoryMap, docnum: int, allowed: np.ndarray, published: np.ndarray) -> list[StoryArticle]:
     """The other articles of ``docnum``'s story that the search's filters
     allow (a source filter shows that outlet's articles, never hides them
     under another's), earliest first, undated last; at most
@@ -428,7 +425,7 @@ def _same_story(searcher, stories: StoryMap, docnum: int, allowed: np.ndarray, p
     others = others[np.lexsort((others, np.where(when > 0, when, np.iinfo(np.int64).max)))][:MAX_SAME_STORY]
     articles = []
     for other in others.tolist():
-        stored = searcher.stored_fields(other)
+        stored = reader.stored_fields(other)
         articles.append(StoryArticle(stored["id"], stored.get("headline", ""), stored.get("source"),
                                      _iso(stored.get("published")), stored.get("url")))
     return articles
@@ -437,9 +434,9 @@ def _same_story(searcher, stories: StoryMap, docnum: int, allowed: np.ndarray, p
 def _completion_source(generation: Generation):
     """What building a generation's completion table reads: its index and
     how often its articles capitalise each syllable."""
-    searcher, _ = generation.searcher()
+    reader, _ = generation.reader()
     model = generation.accent_model()
-    return searcher.reader(), model.capital_share if model is not None else None
+    return reader, model.capital_share if model is not None else None
 
 
 def _relaxed_notice(membership: Membership) -> str:
@@ -474,7 +471,7 @@ def _column_bounds(dates: DateRange | None) -> tuple[int | None, int | None] | N
     """A date range as values of the ``published`` column."""
     if dates is None:
         return None
-    return tuple(datetime_to_long(moment) if moment is not None else None for moment in (dates.start, dates.end))
+    return tuple(published_value(moment) if moment is not None else None for moment in (dates.start, dates.end))
 
 
 def checked_arguments(sort: str, kind: str | None, page, per_page, max_per_page: int) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """Opened index generations, and which one a search reads.
 
 A generation (``store.py``) never changes once published. An opened one
-(:class:`Generation`) holds its Whoosh index, one searcher per thread, and
+(:class:`Generation`) holds its stored index, one reader per thread, and
 what is computed once from it: the accent model, the abbreviation table,
 scoring statistics (whose per-segment parts and posting lists are shared
 with the other generations through ``segments.py``), page figures.
@@ -32,9 +32,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from whoosh.filedb.filestore import FileStorage
-
-from vn_search import store
+from vn_search.storage import store
 from vn_search.accents import AccentModel
 from vn_search.analysis.abbreviations import AbbreviationTable, Learned, default_table
 from vn_search.analysis.terms import fold_term
@@ -43,6 +41,7 @@ from vn_search.errors import IndexMissingError, IndexVersionError
 from vn_search.indexer import ACCENT_MODEL_FILE, load_learned_abbreviations
 from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS
 from vn_search.scoring import CorpusStatistics, Scorer
+from vn_search.storage.reader import IndexReader, open_index
 from vn_search.stories import STORIES_FILE, StoryMap, load_story_map
 
 __all__ = ["Generation", "Generations", "SCORED_FIELDS", "WARM_MEGABYTES"]
@@ -72,16 +71,12 @@ _log = logging.getLogger(__name__)
 
 
 class Generation:
-    """An opened generation: its Whoosh index and per-thread searchers."""
+    """An opened generation: its stored index and per-thread readers."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.meta = store.read_meta(path)
-        # Without mmap: Whoosh reads a memory-mapped compound segment (the
-        # format of indexes written before segment_writer) by copying every
-        # part into memory, once per searcher — ~500 MB per thread on 20,000
-        # articles. Plain file reads share the OS page cache instead.
-        self.index = FileStorage(str(path), supports_mmap=False).open_index()
+        self.index = open_index(path)
         self.local = threading.local()
         self.lock = threading.Lock()
         self.statistics: CorpusStatistics | None = None
@@ -115,7 +110,7 @@ class Generation:
         """Which of the generation's articles tell the same story
         (``stories.py``), loaded once, on first use."""
         if self._stories is None:
-            _, scorer = self.searcher()
+            _, scorer = self.reader()
             with self.lock:
                 if self._stories is None:
                     self._stories = load_story_map(self.path / STORIES_FILE, scorer.stats.size)
@@ -144,7 +139,7 @@ class Generation:
         model.prepare()  # suggestions need it on the first unaccented query
         self.abbreviations()  # every query reads it: loaded here, not by the first ones
         self.stories()
-        _, scorer = self.searcher()
+        _, scorer = self.reader()
         terms = (
             (name + suffix, text)
             for word in model.frequent_words(_WARM_WORDS)
@@ -153,15 +148,15 @@ class Generation:
         )
         return scorer.warm(terms, budget, stop=lambda: self.abandoned, share=share)
 
-    def searcher(self):
-        """This thread's Whoosh searcher and scorer for the generation."""
+    def reader(self) -> tuple[IndexReader, Scorer]:
+        """This thread's reader and scorer for the generation."""
         local = getattr(self.local, "pair", None)
         if local is None:
-            searcher = self.index.searcher()
             with self.lock:
                 if self.statistics is None:
-                    self.statistics = CorpusStatistics(searcher, list(SCORED_FIELDS), self.path)
-            local = (searcher, Scorer(searcher, self.statistics))
+                    self.statistics = self.index.statistics(list(SCORED_FIELDS))
+            reader = self.index.reader(self.statistics)
+            local = (reader, Scorer(reader))
             self.local.pair = local
         return local
 
@@ -250,7 +245,7 @@ class Generations:
         # Its statistics hold its segments in the shared cache before the
         # previous generation lets go of theirs: the segments they share
         # keep what was decoded.
-        generation.searcher()
+        generation.reader()
         previous = self._serving
         self._serving = generation
         if self._next is generation:

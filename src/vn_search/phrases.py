@@ -21,55 +21,11 @@ default slop of 1, exactly.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-from vn_search.postings import blocks
-from vn_search.positions import all_positions
+from vn_search.storage.postings import Occurrences
 
-__all__ = ["Occurrences", "occurrences", "phrase_documents"]
-
-
-class Occurrences(NamedTuple):
-    """Every occurrence of a term: document numbers (ascending) and, for
-    each, one position (ascending within a document). 32-bit: common
-    syllables occur hundreds of thousands of times, and these arrays share
-    the scorer's posting cache."""
-
-    documents: np.ndarray
-    positions: np.ndarray
-
-    @property
-    def nbytes(self) -> int:
-        return self.documents.nbytes + self.positions.nbytes
-
-    @classmethod
-    def empty(cls) -> Occurrences:
-        return cls(np.zeros(0, np.int32), np.zeros(0, np.int32))
-
-
-def _decode(ids: np.ndarray, values, fmt) -> Occurrences:
-    """Occurrences from a run of postings' encoded values."""
-    counts, positions = all_positions(fmt, values)
-    return Occurrences(np.repeat(ids.astype(np.int32), counts), positions)
-
-
-def occurrences(reader, fieldname: str, text: str) -> Occurrences:
-    """Every occurrence of a term in the index (all segments), deleted
-    documents included: the scorer masks those."""
-    fmt = reader.schema[fieldname].format
-    parts = [
-        _decode(ids + base, values, fmt)
-        for leaf, base in reader.leaf_readers()
-        if (fieldname, text) in leaf
-        for ids, _, values in blocks(leaf.postings(fieldname, text))
-    ]
-    if not parts:
-        return Occurrences.empty()
-    if len(parts) == 1:
-        return parts[0]
-    return Occurrences(np.concatenate([p.documents for p in parts]), np.concatenate([p.positions for p in parts]))
+__all__ = ["Occurrences", "phrase_documents"]
 
 
 def phrase_documents(syllables: list[Occurrences]) -> np.ndarray:

@@ -21,13 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from whoosh import query as wq
-
 from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.segment import split_protected
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.matching import QueryWord, spelling_variants
-from vn_search.schema import TEXT_FIELDS
 
 __all__ = ["ParsedQuery", "parse_query", "build_plan", "FIELD_WEIGHTS", "ScoringPlan", "ScoringTerm", "TermGroup"]
 
@@ -74,17 +71,6 @@ class ParsedQuery:
     def describe(self) -> str:
         show = lambda runs: ", ".join(" ".join(r) for r in runs)  # noqa: E731
         return f"words=[{show(self.words)}] phrases=[{show(self.phrases)}] excluded=[{show(self.excluded)}]"
-
-
-class _Or(wq.Or):
-    """Whoosh's Or, always as a tree of union matchers.
-
-    On indexes of up to 5,000 documents Whoosh picks an "array" union
-    matcher that mishandles skip_to: under AndMaybe it dropped documents
-    matching the required phrase (a title searched for itself went missing).
-    """
-
-    matcher_type = wq.Or.DEFAULT_MATCHER
 
 
 def _syllables(text: str) -> list[list[str]]:
@@ -203,7 +189,7 @@ class ScoringPlan:
 
     groups: list[TermGroup] = field(default_factory=list)
     required: list[list[str]] = field(default_factory=list)  # folded phrases every hit must hold
-    excluded: list = field(default_factory=list)  # Whoosh queries no hit may match
+    excluded_words: list[str] = field(default_factory=list)  # accented words (as typed) no hit may hold in any text field
     excluded_phrases: list[list[str]] = field(default_factory=list)  # folded phrases no hit may hold
     runs: list[list[str]] = field(default_factory=list)  # folded syllables as typed, for proximity
     words: list[QueryWord] = field(default_factory=list)  # what decides membership (matching.py)
@@ -297,7 +283,7 @@ def build_plan(parsed: ParsedQuery, alternatives=()) -> ScoringPlan:
     # positions).
     for words in parsed.excluded:
         if len(words) == 1 and _accented(words[0]):
-            plan.excluded.append(_Or([wq.Term(name, words[0]) for name in TEXT_FIELDS]))
+            plan.excluded_words.append(words[0])
         else:
             plan.excluded_phrases.append([fold_term(s) for s in words])
     return plan

@@ -1,83 +1,34 @@
-"""What the index stores and how each field is searched.
+"""What the index holds for each article, whatever stores it.
 
-Text fields come in pairs (see ``analysis/terms.py``): ``title`` holds the
-exact syllables and pyvi words (frequencies only), ``title_f`` the folded
-syllables and bigrams with positions (phrase queries are folded);
-likewise ``summary``/``summary_f`` and ``body``/``body_f``, except that
-``body_f`` keeps only the bigrams inside pyvi words. Their
-terms are computed outside Whoosh (in worker processes), so these fields
-take pre-analysed postings (encoded by ``positions.py``) instead of
-running an analyzer.
-
-The display text (summary, paragraphs, captions, kicker, related ids) is
-stored as one plain dict, ``content``: the index needs it for snippets and
-the article page, never for matching. The codec compresses each
-document's stored record as a whole (``stored_column.py``); text
-compressed again inside it would only grow (Whoosh pickles bytes with
-protocol 2, which spells every byte above 127 in two).
+Every article and related item is one document: ``id`` (unique),
+``kind`` (article or related), ``source``, ``category`` and ``published``
+(filters and date order), the display values (``headline``, ``url``,
+``parents`` and ``content``: summary, paragraphs, captions, kicker,
+related ids) and three text fields, each searched twice: as written
+(``title``, ``summary``, ``body``) and folded without accents, with
+positions (``title_f``, ...). How the embedded index stores them is
+``storage/schema.py``; the OpenSearch mapping is ``backends/opensearch.py``.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
-
-from whoosh import fields
-from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.formats import Existence
-
-# Whoosh's table of contents pickles the schema, so an index refers to the
-# field format by this module's name (``vn_search.schema.CompactPositions``)
-# in indexes written before the codec moved to ``positions.py``: keep the name
-# importable here until the next ANALYSIS_VERSION bump makes them rebuild.
-from vn_search.positions import CompactPositions
-
-__all__ = [
-    "ANALYSIS_VERSION",
-    "TEXT_FIELDS",
-    "build_schema",
-]
+__all__ = ["ANALYSIS_VERSION", "FILTER_FIELDS", "TEXT_FIELDS"]
 
 # Bump whenever analysis or schema changes what terms a document produces:
 # an index built by another version must be rebuilt, and says so.
 ANALYSIS_VERSION = 5
 
 TEXT_FIELDS = ("title", "summary", "body")
+# Fields a search can be restricted to by an exact value.
+FILTER_FIELDS = ("kind", "source", "category")
 
 
-class PreAnalyzedText(fields.TEXT):
-    """A TEXT field that indexes postings computed elsewhere.
+def __getattr__(name: str):
+    """Field classes that indexes written before ``storage/`` existed name
+    here: Whoosh pickles the schema into an index's table of contents, so
+    opening one looks them up by this module's name (see ``storage/legacy.py``)."""
+    if name in ("PreAnalyzedText", "CompactPositions"):
+        from vn_search.storage import schema
 
-    Given a list (the output of :func:`vn_search.positions.encode_postings`)
-    it yields it as is; given a string (e.g. from Whoosh tooling) it falls
-    back to splitting on spaces, so the field still behaves as a normal text
-    field. Without ``positions`` postings carry only the term frequency, as
-    their weight.
-    """
-
-    def __init__(self, positions: bool = True) -> None:
-        super().__init__(analyzer=SpaceSeparatedTokenizer(), phrase=positions, stored=False)
-        self.format = CompactPositions(field_boost=1.0) if positions else Existence(field_boost=1.0)
-
-    def index(self, value, **kwargs) -> Iterator[tuple[bytes, int, float, bytes]]:
-        if isinstance(value, list) and (not value or isinstance(value[0], tuple)):
-            return iter(value)
-        return super().index(value, **kwargs)
-
-
-def build_schema() -> fields.Schema:
-    text_fields = {}
-    for name in TEXT_FIELDS:
-        text_fields[name] = PreAnalyzedText(positions=False)
-        text_fields[name + "_f"] = PreAnalyzedText(positions=True)
-    return fields.Schema(
-        id=fields.ID(stored=True, unique=True),
-        kind=fields.ID(stored=True),
-        source=fields.ID(stored=True),
-        category=fields.ID(stored=True),
-        published=fields.DATETIME(stored=True, sortable=True),
-        headline=fields.STORED(),
-        url=fields.STORED(),
-        parents=fields.STORED(),
-        content=fields.STORED(),
-        **text_fields,
-    )
+        return getattr(schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,8 +17,10 @@ close together, in order, in the headline and lead.
 
 Quoted and excluded phrases are matched with numpy over decoded positions
 (``phrases.py``; Whoosh's own phrase matcher took 60-80 ms on common
-syllables); an excluded accented word and the filters go through Whoosh.
-They only restrict which documents may score.
+syllables); an excluded accented word and the filters (kind, source,
+category: ``IndexReader.term_documents``) become masks too. They only
+restrict which documents may score. Every read goes through the storage
+layer's :class:`~vn_search.storage.reader.IndexReader`.
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ import numpy as np
 
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.matching import Membership, QueryWord, Unit, as_syllables, documents_needed, members
-from vn_search.phrases import Occurrences, occurrences, phrase_documents
-from vn_search.postings import Postings, leaf_postings, rebased
+from vn_search.phrases import phrase_documents
 from vn_search.proximity import PROXIMITY_WEIGHTS, closeness
 from vn_search.query import ScoringPlan, ScoringTerm, TermGroup
 from vn_search.schema import TEXT_FIELDS
 from vn_search.stories import StoryMap
-from vn_search.segments import CorpusStatistics
+from vn_search.storage.postings import Occurrences, Postings
+from vn_search.storage.reader import IndexReader
+from vn_search.storage.segments import CorpusStatistics
 
 __all__ = ["CorpusStatistics", "Scorer"]
 
@@ -110,10 +113,6 @@ def _best(candidates: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
     return candidates[np.argsort(-scores[candidates], kind="stable")]
 
 
-_NO_POSTINGS = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), None)
-_NO_POSTINGS_WITH_FIRST = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.int32))
-
-
 class _Coverage:
     """How much of the query each document holds, for the coordination
     factors: IDF-weighted syllables anywhere and in the headline, and the
@@ -146,30 +145,16 @@ class _Coverage:
 
 
 class Scorer:
-    """Scores a plan against one thread's searcher of a generation."""
+    """Scores a plan against one thread's reader of a generation."""
 
-    def __init__(self, searcher, statistics: CorpusStatistics) -> None:
-        self.searcher = searcher
-        self.reader = searcher.reader()
-        self.stats = statistics
-        self._leaves = [(leaf, base, key) for (leaf, base), key in zip(self.reader.leaf_readers(), statistics.segments)]
+    def __init__(self, reader: IndexReader) -> None:
+        self.reader = reader
+        self.stats: CorpusStatistics = reader.stats
 
     def postings(self, fieldname: str, text: str) -> Postings:
         """Global document numbers and term frequencies of a term, and for
-        the fields proximity looks at, first positions: each segment's list
-        from the shared cache, joined with the segments' document bases."""
-        positions_format = self.reader.schema[fieldname].format if fieldname in PROXIMITY_WEIGHTS else None
-        parts = [(self._segment_postings(leaf, key, fieldname, text, positions_format), base)
-                 for leaf, base, key in self._leaves]
-        return rebased(parts, positions_format is not None)
-
-    def _segment_postings(self, leaf, key, fieldname: str, text: str, positions_format) -> Postings:
-        def decode() -> Postings:
-            if (fieldname, text) not in leaf:
-                return _NO_POSTINGS_WITH_FIRST if positions_format is not None else _NO_POSTINGS
-            return leaf_postings(leaf.postings(fieldname, text), positions_format)
-
-        return self.stats.cache.get(key, (fieldname, text), decode)
+        the fields proximity looks at, first positions."""
+        return self.reader.postings(fieldname, text, fieldname in PROXIMITY_WEIGHTS)
 
     def warm(self, terms: Iterable[tuple[str, str]], budget: int, stop=lambda: False, share: float = 1.0) -> int:
         """Decode the posting lists of ``terms`` (field, text) into the
@@ -188,9 +173,7 @@ class Scorer:
             if (fieldname, text) in seen:
                 continue
             seen.add((fieldname, text))
-            positions_format = self.reader.schema[fieldname].format if fieldname in PROXIMITY_WEIGHTS else None
-            for leaf, _, key in self._leaves:
-                taken += self._segment_postings(leaf, key, fieldname, text, positions_format).nbytes
+            taken += self.reader.cached_postings_bytes(fieldname, text, fieldname in PROXIMITY_WEIGHTS)
             read += 1
             if share < 1.0:
                 # This thread's CPU time, not the clock's: on a busy machine
@@ -221,27 +204,9 @@ class Scorer:
         norm = (1.0 - b) + b * (stats.lengths[term.field][ids] / stats.average_length[term.field])
         return ids, (term.weight * idf) * tf * (K1 + 1.0) / (tf + K1 * norm)
 
-    def _mask(self, queries) -> np.ndarray:
-        mask = np.zeros(self.stats.size, bool)
-        for query in queries:
-            docs = np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)
-            mask[docs] = True
-        return mask
-
     def occurrences(self, fieldname: str, text: str) -> Occurrences:
-        """Every (document, position) of a term, cached per segment like
-        postings."""
-        parts = []
-        for leaf, base, key in self._leaves:
-            part = self.stats.cache.get(key, (fieldname, text, "positions"),
-                                        lambda leaf=leaf: occurrences(leaf, fieldname, text))
-            if len(part.documents):
-                parts.append(part if not base else Occurrences(part.documents + np.int32(base), part.positions))
-        if not parts:
-            return Occurrences.empty()
-        if len(parts) == 1:
-            return parts[0]
-        return Occurrences(np.concatenate([p.documents for p in parts]), np.concatenate([p.positions for p in parts]))
+        """Every (document, position) of a term (phrases)."""
+        return self.reader.occurrences(fieldname, text)
 
     def _phrase_mask(self, syllables: list[str]) -> np.ndarray:
         """Documents holding the folded phrase in any text field."""
@@ -365,7 +330,7 @@ class Scorer:
         self,
         plan: ScoringPlan,
         limit: int,
-        filters: list,
+        filters: list[tuple[str, str]],
         by_date: bool = False,
         common_fraction: float = COMMON_FRACTION,
         date_bounds: tuple[int | None, int | None] | None = None,
@@ -399,10 +364,12 @@ class Scorer:
         allowed = self.stats.live.copy()
         for phrase in plan.excluded_phrases:
             allowed &= ~self._phrase_mask(phrase)
-        if plan.excluded:
-            allowed &= ~self._mask(plan.excluded)
-        for query in filters:
-            allowed &= self._mask([query])
+        for word in plan.excluded_words:
+            allowed &= ~self._in_any_field(word, "")
+        for fieldname, value in filters:
+            held = np.zeros(self.stats.size, bool)
+            held[self.reader.term_documents(fieldname, value)] = True
+            allowed &= held
         if date_bounds is not None:
             allowed &= self._in_dates(*date_bounds)
         filtered = allowed.copy()  # what the reader excluded or filtered out; phrases pick matches only

@@ -44,7 +44,7 @@ import numpy as np
 from vn_search.analysis.fold import fold_text
 
 __all__ = [
-    "STORIES_FILE", "Signatures", "StoryMap", "group", "headline_key", "live_document_numbers", "load_signatures",
+    "STORIES_FILE", "Signatures", "StoryMap", "group", "headline_key", "load_signatures",
     "load_story_map", "save_stories", "signature", "story_numbers",
 ]
 
@@ -372,21 +372,6 @@ def story_numbers(signatures: Signatures, docnums: dict[str, int], size: int) ->
         np.minimum.at(lead, labels, numbers)
         story[numbers] = lead[labels]
     return story
-
-
-def live_document_numbers(reader) -> dict[str, int]:
-    """Every live document's number in a Whoosh reader, by id (the old
-    copy of a replaced document stays in its segment, deleted, until a
-    merge). About 0.7 s for corpus C's 58,443 documents."""
-    numbers: dict[str, int] = {}
-    for leaf, base in reader.leaf_readers():
-        deletions = leaf.has_deletions()
-        for text, _ in leaf.iter_field("id"):
-            doc_id = text.decode("utf-8") if isinstance(text, bytes) else text
-            for docnum in leaf.postings("id", text).all_ids():
-                if not (deletions and leaf.is_deleted(docnum)):
-                    numbers[doc_id] = base + docnum
-    return numbers
 
 
 def save_stories(path: Path, signatures: Signatures, docnums: dict[str, int], size: int) -> None:

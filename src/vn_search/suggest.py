@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 import string
+from typing import Protocol, runtime_checkable
 
 from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.matching import documents_needed
 
-__all__ = ["Suggester", "MIN_TYPO_LETTERS", "correction_threshold", "keep_excluded"]
+__all__ = ["Suggester", "TermStatistics", "MIN_TYPO_LETTERS", "correction_threshold", "keep_excluded"]
 
 MIN_TYPO_LETTERS = 5
 # Bounds that keep a pasted paragraph or a line of junk cheap: edits are
@@ -104,10 +105,23 @@ def _edits(word: str) -> dict[str, float]:
     return found
 
 
+@runtime_checkable
+class TermStatistics(Protocol):
+    """What suggestions ask of an index, whichever backend holds it: the
+    embedded index's ``storage.reader.IndexReader``, or the cluster's
+    counts (``backends/opensearch_engine.py``)."""
+
+    def doc_count(self) -> int: ...
+
+    def doc_frequency(self, fieldname: str, text: str) -> int: ...
+
+    def __contains__(self, term: tuple[str, str]) -> bool: ...
+
+
 class Suggester:
     """Suggestions from one index generation's vocabulary and accent model."""
 
-    def __init__(self, reader, accent_model=None) -> None:
+    def __init__(self, reader: TermStatistics, accent_model=None) -> None:
         self.reader = reader
         self.accent_model = accent_model
         self.min_documents = correction_threshold(reader.doc_count())

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from whoosh.util.times import datetime_to_long
+from vn_search.storage.segments import published_value
 
 __all__ = ["TimelineBucket", "timeline", "published_values", "MAX_BARS", "UNITS"]
 
@@ -59,7 +59,7 @@ class TimelineBucket:
 def published_values(moments: list[datetime]) -> np.ndarray:
     """Naive UTC datetimes as ``published`` column values (for tests and
     examples; the engine reads the column itself)."""
-    return np.array([datetime_to_long(moment) for moment in moments], dtype=np.int64)
+    return np.array([published_value(moment) for moment in moments], dtype=np.int64)
 
 
 def timeline(published: np.ndarray, max_bars: int = MAX_BARS) -> list[TimelineBucket]:

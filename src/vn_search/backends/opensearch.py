@@ -41,7 +41,7 @@ from vn_search.backends.opensearch_meta import Learning, load_learning, meta_ind
 from vn_search.documents import InputProblem, NewsDocument
 from vn_search.errors import IndexMissingError, IndexVersionError, NothingToIndexError, VnSearchError
 from vn_search.indexer import document_fields
-from vn_search.positions import CompactPositions
+from vn_search.storage.positions import CompactPositions
 from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS
 from vn_search.scoring import DEFAULT_B, K1
 

@@ -27,14 +27,17 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Hashable, NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
+from whoosh.util.times import datetime_to_long, long_to_datetime
 
-__all__ = ["CACHE_BYTES", "SEGMENT_CACHE", "CorpusStatistics", "SegmentArrays", "SegmentCache", "SegmentKey", "segment_key"]
+__all__ = ["CACHE_BYTES", "SEGMENT_CACHE", "CorpusStatistics", "SegmentArrays", "SegmentCache", "SegmentKey", "published_moment",
+           "published_value", "segment_key"]
 
 # Decoded posting lists and phrase positions kept per process, for every
 # generation. Common syllables recur in most queries; at 96 MB, proximity
@@ -70,6 +73,18 @@ def segment_key(reader, folder: str | os.PathLike) -> SegmentKey:
         return SegmentKey(segment.segment_id(), found.st_dev, found.st_ino, reader.doc_count_all())
     # Nothing on disk to tell it by: never shared (an object id is unique while it lives).
     return SegmentKey(segment.segment_id(), -1, id(reader), reader.doc_count_all())
+
+
+def published_value(moment: datetime) -> int:
+    """A time (naive UTC) as the ``published`` column holds it, so that
+    :attr:`CorpusStatistics.published` can be compared with it (Whoosh's
+    DATETIME: microseconds since ``datetime.min``)."""
+    return datetime_to_long(moment)
+
+
+def published_moment(value: int) -> datetime:
+    """A ``published`` column value as a (naive UTC) time."""
+    return long_to_datetime(int(value))
 
 
 def _per_document(column, count: int, dtype) -> np.ndarray:

@@ -10,7 +10,7 @@ postings, and that path cost ~15 µs each — four times the analysis.
 postings in memory as arrays (term number, weight, the encoded positions
 in one byte buffer, and each document's run of postings), sorts them with numpy when
 the segment is finished, and writes each term's posting blocks in the W3
-codec's own layout and its record in :class:`~vn_search.codec.VnCodec`'s
+codec's own layout and its record in :class:`~vn_search.storage.codec.VnCodec`'s
 term table. Terms with very few postings (most of the vocabulary: rare
 words, bigrams) are stored inline in the term table instead of in a
 posting block, which is both smaller and faster to read.
@@ -35,9 +35,9 @@ from whoosh.util.numeric import _length_byte_cache as _LENGTH_BYTE_CACHE
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from vn_search.codec import VnCodec
-from vn_search.positions import CompactPositions, pack_positions
-from vn_search.term_table import encode_record
+from vn_search.storage.codec import VnCodec
+from vn_search.storage.positions import CompactPositions, pack_positions
+from vn_search.storage.term_table import encode_record
 
 __all__ = ["BulkSegmentWriter", "SegmentPostings"]
 

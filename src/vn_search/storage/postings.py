@@ -19,9 +19,9 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from vn_search.positions import first_packed_positions, first_positions, run_sums
+from vn_search.storage.positions import all_positions, first_packed_positions, first_positions, run_sums
 
-__all__ = ["Postings", "blocks", "leaf_postings", "joined", "rebased"]
+__all__ = ["Occurrences", "Postings", "blocks", "leaf_occurrences", "leaf_postings", "joined", "rebased"]
 
 
 class Postings(NamedTuple):
@@ -34,6 +34,24 @@ class Postings(NamedTuple):
     @property
     def nbytes(self) -> int:
         return self.ids.nbytes + self.tf.nbytes + (self.first.nbytes if self.first is not None else 0)
+
+
+class Occurrences(NamedTuple):
+    """Every occurrence of a term: document numbers (ascending) and, for
+    each, one position (ascending within a document). 32-bit: common
+    syllables occur hundreds of thousands of times, and these arrays share
+    the scorer's posting cache."""
+
+    documents: np.ndarray
+    positions: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.documents.nbytes + self.positions.nbytes
+
+    @classmethod
+    def empty(cls) -> Occurrences:
+        return cls(np.zeros(0, np.int32), np.zeros(0, np.int32))
 
 
 def raw_matcher(matcher):
@@ -157,3 +175,19 @@ def rebased(parts: list[tuple[Postings, int]], with_first: bool) -> Postings:
     tf = np.concatenate([part.tf for part, _ in held])
     first = np.concatenate([part.first for part, _ in held]) if with_first else None
     return Postings(ids, tf, first)
+
+
+def leaf_occurrences(leaf, fieldname: str, text: str, fmt) -> Occurrences:
+    """Every occurrence of a term in one segment, deleted documents
+    included (the scorer masks those), ``fmt`` being the field's format."""
+    if (fieldname, text) not in leaf:
+        return Occurrences.empty()
+    parts = []
+    for ids, _, values in blocks(leaf.postings(fieldname, text)):
+        counts, positions = all_positions(fmt, values)
+        parts.append(Occurrences(np.repeat(ids.astype(np.int32), counts), positions))
+    if not parts:
+        return Occurrences.empty()
+    if len(parts) == 1:
+        return parts[0]
+    return Occurrences(np.concatenate([p.documents for p in parts]), np.concatenate([p.positions for p in parts]))

@@ -22,16 +22,16 @@ from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3TermIn
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort, unpack_ushort
 
-from vn_search.positions import unpack_positions
-from vn_search.stored_column import StoredTextReader, StoredTextWriter
-from vn_search.term_table import TermTableReader, TermTableWriter, decode_record, record_from_terminfo
+from vn_search.storage.positions import unpack_positions
+from vn_search.storage.stored_column import StoredTextReader, StoredTextWriter
+from vn_search.storage.term_table import TermTableReader, TermTableWriter, decode_record, record_from_terminfo
 
 __all__ = ["VnCodec"]
 
 
 class VnCodec(W3Codec):
-    """W3 with :mod:`vn_search.term_table` as the term dictionary and
-    :mod:`vn_search.stored_column` for stored fields."""
+    """W3 with :mod:`vn_search.storage.term_table` as the term dictionary and
+    :mod:`vn_search.storage.stored_column` for stored fields."""
 
     TERMS_EXT = ".vnt"
 
