@@ -158,7 +158,7 @@ def document_fields(doc: NewsDocument, signatures: Signatures | None = None) -> 
 
 
 def _learn_accents(accents: AccentModel, doc: NewsDocument) -> None:
-    """Teach the accent model a document :func:`document_fields` has
+    """Teach the accent model a document :func:`analysed_fields` has
     normalised."""
     accents.add_text("\n".join([doc.title, doc.kicker or "", doc.summary, *doc.paragraphs]), normalized=True)
 
