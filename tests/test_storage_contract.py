@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import pickle
 import re
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -95,3 +96,30 @@ def test_both_backends_give_suggestions_the_term_statistics_they_need(tmp_path):
     assert isinstance(reader, TermStatistics)
     assert ("body_f", "can") in reader and reader.doc_frequency("title", "bắc") == 1 and reader.doc_count() == reader.doc_count_all()
     assert isinstance(_ClusterReader(None), TermStatistics)
+
+
+def test_an_index_written_under_the_former_module_names_is_searched_and_updated(tmp_path, monkeypatch):
+    """An index built before storage/ existed, opened by a new process:
+    searched, then updated in place (the update reopens its table of contents)."""
+    from conftest import NEWS, write_jsonl
+
+    from vn_search import SearchEngine, sample_path
+
+    legacy.register_moved_modules()
+    for cls, module in [(VnCodec, "vn_search.codec"), (CompactPositions, "vn_search.positions"),
+                        (PreAnalyzedText, "vn_search.schema")]:
+        monkeypatch.setattr(cls, "__module__", module)  # pickled under the old name, as earlier versions did
+    SearchEngine(tmp_path / "index").index([sample_path()], progress=False)
+    monkeypatch.undo()
+    for name in legacy.MOVED_MODULES:  # a new process has no aliases yet
+        monkeypatch.delitem(sys.modules, name)
+    toc = next((tmp_path / "index" / "current").glob("_MAIN_*.toc")).read_bytes()
+    assert b"vn_search.positions" in toc and b"vn_search.codec" in toc
+
+    engine = SearchEngine(tmp_path / "index")
+    assert engine.search("luân chuyển cán bộ").hits[0].title == "Hiệu quả từ công tác luân chuyển cán bộ ở Bắc Hà"
+    for name in legacy.MOVED_MODULES:
+        monkeypatch.delitem(sys.modules, name)
+    SearchEngine(tmp_path / "index").index([write_jsonl(tmp_path / "news.jsonl", NEWS)], progress=False)
+    assert engine.stats().articles == 1 + len(NEWS)
+    assert engine.search("Phe đối lập Campuchia biểu tình").hits[0].title == NEWS[0]["title"]

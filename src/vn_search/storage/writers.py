@@ -37,6 +37,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import SegmentWriter
 
 from vn_search.storage.codec import VnCodec
+from vn_search.storage.legacy import register_moved_modules
 from vn_search.storage.reader import IndexReader
 from vn_search.storage.schema import build_schema, encode_document
 from vn_search.storage.segment_writer import BulkSegmentWriter
@@ -114,6 +115,7 @@ class GenerationWriter:
     def __init__(self, build: Path, fresh: bool, learner: Learner, workers: int = 1) -> None:
         self.learner = learner
         self.parallel = workers > 1
+        register_moved_modules()  # an update of an index written by an earlier version
         self._index = whoosh_index.create_in(build, build_schema()) if fresh else whoosh_index.open_dir(build)
         if self.parallel:
             self._writer = _AnalysingWriter(self._index, procs=workers, learner=learner, batchsize=_BATCH)
