@@ -44,7 +44,7 @@ from vn_search.similar import similar_documents
 from vn_search.timeline import timeline
 from vn_search.generations import WARM_MEGABYTES, Generation, Generations
 from vn_search.scoring import Scorer
-from vn_search.stories import StoryMap
+from vn_search.stories import MAX_SAME_STORY, StoryMap
 from vn_search.suggest import MIN_TYPO_LETTERS, Suggester, correction_threshold, keep_excluded
 
 __all__ = ["SearchEngine"]
@@ -62,7 +62,6 @@ _WORDS = re.compile(r"\w+")
 # written, against 0.87x, 0.85x) at the reader's expense.
 REWORDING_WEIGHT = {"expansion": 1.0, "abbreviation": 0.9, "alias": 0.6}
 MAX_REWORDINGS = 3
-MAX_SAME_STORY = 20  # articles listed under a story's lead
 
 
 class SearchEngine:

@@ -44,11 +44,12 @@ import numpy as np
 from vn_search.analysis.fold import fold_text
 
 __all__ = [
-    "STORIES_FILE", "Signatures", "StoryMap", "group", "headline_key", "load_signatures",
+    "MAX_SAME_STORY", "STORIES_FILE", "Signatures", "StoryMap", "group", "headline_key", "load_signatures",
     "load_story_map", "save_stories", "signature", "story_numbers",
 ]
 
 STORIES_FILE = "stories.npz"
+MAX_SAME_STORY = 20  # articles listed under a story's lead (``Hit.same_story``)
 # Cosine over idf-weighted rare words at which two articles are one story
 # (bench/story_groups.py: pairwise precision and the clusters' articles on
 # page 1, on the MDS set indexed alone and inside corpus C).

@@ -1,7 +1,7 @@
 """vn-search on an OpenSearch cluster: documents analysed here, stored there.
 
 Analysis stays in Python: each document goes through the indexer's own
-``document_fields`` (normalise → segment with pyvi → exact and folded
+``analysed_fields`` (normalise → segment with pyvi → exact and folded
 terms) and is sent *pre-analysed*, its terms as space-separated text in
 fields whose analyzer only splits on spaces:
 
@@ -38,20 +38,21 @@ from typing import Iterable, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from vn_search.backends.opensearch_meta import Learning, load_learning, meta_index_name, save_learning
+from vn_search.backends.opensearch_stories import BodySpool, relabel, story_labels
 from vn_search.documents import InputProblem, NewsDocument
 from vn_search.errors import IndexMissingError, IndexVersionError, NothingToIndexError, VnSearchError
-from vn_search.indexer import document_fields
-from vn_search.storage.positions import CompactPositions
+from vn_search.indexer import analysed_fields
 from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS
 from vn_search.scoring import DEFAULT_B, K1
+from vn_search.stories import Signatures
 
 __all__ = ["OpenSearchIndex", "OpenSearchError", "OpenSearchIndexMissing", "BulkReport", "opensearch_document", "stacked_text", "exact_text", "MAPPING_VERSION"]
 
 # Bump when the mapping or settings below change what a query can rely on.
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2  # 2: the ``story`` field
 STACK = ">"  # joins the terms of one position; never inside a term (see _clean)
+SIGNATURE_KEY = "_signature"  # in a body on its way to the loader, never sent
 STORED_FIELDS = ("id", "kind", "headline", "url", "parents", "content", "published", "source", "category")
-_POSITIONS = CompactPositions()
 _SEARCH_TRIES = 5
 
 
@@ -68,9 +69,9 @@ class OpenSearchIndexMissing(IndexMissingError):
         self.index_dir = location
 
 
-def exact_text(postings) -> str:
+def exact_text(terms: dict[str, list[int]]) -> str:
     """An exact field's terms, each repeated as often as it occurs (order does not matter: no positions)."""
-    return " ".join(" ".join([term.decode("utf-8")] * freq) for term, freq, _, _ in postings if _clean(term))
+    return " ".join(" ".join([term] * len(positions)) for term, positions in terms.items() if _clean(term))
 
 
 def stacked_text(terms: dict[str, list[int]]) -> str:
@@ -94,20 +95,33 @@ def _clean(term: str | bytes) -> bool:
 
 def opensearch_document(doc: NewsDocument) -> dict:
     """One document as the cluster stores it: display values under
-    ``stored`` (never searched), analysed text in the six text fields.
-    The embedded index's analysis, unchanged: ``indexer.document_fields``."""
-    fields = document_fields(doc)
+    ``stored`` (never searched), analysed text in the six text fields, its
+    story (``story``: itself until grouped with others, ``opensearch_stories.py``).
+    The embedded index's analysis, unchanged: ``indexer.analysed_fields``.
+    An article's story signature rides along under ``SIGNATURE_KEY``, for
+    the loader to take off before the document is sent."""
+    signatures = Signatures()
+    fields = analysed_fields(doc, signatures)
     stored = {name: fields[name] for name in STORED_FIELDS if name in fields}
     if stored.get("published") is not None:
         stored["published"] = stored["published"].isoformat()
-    body = {"stored": stored, "kind": doc.kind}
+    body = {"stored": stored, "kind": doc.kind, "story": doc.id}
     for name in ("published", "source", "category"):
         if name in stored:
             body[name] = stored[name]
     for name in TEXT_FIELDS:
         body[name] = exact_text(fields[name])
-        folded = {term.decode("utf-8"): _POSITIONS.decode_positions(value) for term, _, _, value in fields[name + "_f"]}
-        body[name + "_f"] = stacked_text(folded)
+        body[name + "_f"] = stacked_text(fields[name + "_f"])
+    if len(signatures):
+        body[SIGNATURE_KEY] = signatures
+    return body
+
+
+def _unsigned_document(doc: NewsDocument) -> dict:
+    """``opensearch_document`` for a document indexed before: its story
+    signature is already kept."""
+    body = opensearch_document(doc)
+    body.pop(SIGNATURE_KEY, None)
     return body
 
 
@@ -118,6 +132,7 @@ def index_settings(shards: int, replicas: int) -> dict:
               "similarity": "vn_bm25"}
     properties = {"stored": {"type": "object", "enabled": False},
                   "kind": {"type": "keyword"}, "source": {"type": "keyword"}, "category": {"type": "keyword"},
+                  "story": {"type": "keyword"},
                   "published": {"type": "date"}}
     for name in TEXT_FIELDS:
         properties[name] = exact
@@ -263,10 +278,13 @@ class OpenSearchIndex:
         body["settings"]["refresh_interval"] = "-1"  # no refreshes while loading: nobody reads it yet
         self._call(self.client.indices.create, index=concrete, body=body)
         learning = Learning()
+        spool = BodySpool()
         try:
-            self._load(concrete, _documents(sources, report), workers, chunk_size, learning)
+            self._load(concrete, _documents(sources, report), workers, chunk_size, learning, spool)
             if not report.articles and not report.related:
                 raise NothingToIndexError(self.url, created=not self.exists())
+            learning.story_labels = story_labels(learning.signatures)
+            relabel(self, concrete, learning.story_labels, {}, spool, _unsigned_document)
             save_learning(self, concrete, learning, learning.headlines, report.articles + report.related)
             self._call(self.client.indices.put_settings, index=concrete, body={
                 "index": {"refresh_interval": "1s", "number_of_replicas": self.replicas}})
@@ -286,6 +304,8 @@ class OpenSearchIndex:
             except Exception:
                 pass  # the cluster is gone too: the original error says more
             raise
+        finally:
+            spool.close()
         if old:  # the old index's learned data went out of use with it
             self._call(self.client.indices.delete, index=[meta_index_name(index) for index in old],
                        ignore_unavailable=True)
@@ -302,8 +322,21 @@ class OpenSearchIndex:
         started = time.perf_counter()
         report = BulkReport(self.name)
         concrete = self.current_index()
-        learning = load_learning(self, concrete) or Learning()
-        self._load(self.name, _documents(sources, report), workers, chunk_size, learning)
+        learning = load_learning(self, concrete, stories=True) or Learning()
+        earlier, learning.signatures = learning.signatures, Signatures()
+        spool = BodySpool()
+        try:
+            self._load(self.name, _documents(sources, report), workers, chunk_size, learning, spool)
+            # Stories over the whole index: the earlier articles' signatures
+            # (less those indexed again, now stories of their own) and this load's.
+            loaded = set(learning.signatures.ids)
+            signatures = earlier.without(loaded)
+            signatures.extend(learning.signatures)
+            learning.signatures = signatures
+            previous, learning.story_labels = learning.story_labels, story_labels(signatures)
+            relabel(self, self.name, learning.story_labels, previous, spool, _unsigned_document, reloaded=loaded)
+        finally:
+            spool.close()
         self._call(self.client.indices.refresh, index=self.name)
         report.documents_total = self.count()
         save_learning(self, concrete, learning, self.headlines(), report.documents_total)
@@ -311,7 +344,7 @@ class OpenSearchIndex:
         return report
 
     def _load(self, index: str, documents: Iterator[NewsDocument], workers: int, chunk_size: int,
-              learning: Learning) -> None:
+              learning: Learning, spool: BodySpool) -> None:
         """Analyse (in ``workers`` processes: pyvi is the slow part) and bulk
         index, retrying rejected chunks with exponential backoff; what the
         documents teach (accents, abbreviations, headlines) goes to ``learning``."""
@@ -319,7 +352,8 @@ class OpenSearchIndex:
 
         def actions(bodies):
             for body in bodies:
-                learning.add(body)
+                learning.add(body, body.pop(SIGNATURE_KEY, None))
+                spool.add(body)
                 yield {"_op_type": "index", "_index": index, "_id": body["stored"]["id"], "_source": body}
 
         pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None

@@ -18,10 +18,11 @@ apart. What lives where:
   stored text, as the embedded engine's ``_hit``), "more like this"
   (``similar.distinctive_words`` scored by the cluster).
 
-Embedded-only for now: story grouping (hits have ``same_story=[]`` and
-results ``stories=None``), the ``terms`` figure of ``stats`` (0: the
-cluster does not count distinct terms of a text field cheaply) and warming
-(the cluster keeps its own caches). Private names used from the embedded
+Stories (same story, one result) are grouped at load time by the embedded
+indexer's rules and kept as each document's ``story`` field; a search
+collapses on it (``opensearch_stories.py``). Embedded-only for now: the
+``terms`` figure of ``stats`` (0: the cluster does not count distinct
+terms of a text field cheaply) and warming (the cluster keeps its own caches). Private names used from the embedded
 engine, whose rules must stay the same on both backends:
 ``engine._reaccents``, ``suggest._edits``,
 ``similar._CANDIDATES`` (listed in ``backends/__init__.py`` too).
@@ -45,14 +46,15 @@ from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.backends.opensearch import OpenSearchError, OpenSearchIndex, OpenSearchIndexMissing
 from vn_search.backends.opensearch_meta import LearnedData, last_update, load_learned_data
-from vn_search.backends.opensearch_query import IndexGone, _Counts
+from vn_search.backends.opensearch_query import IndexGone, _ask, _Counts
+from vn_search.backends.opensearch_stories import same_story_from, same_story_request
 from vn_search.dates import date_range
 from vn_search.errors import VnSearchError
 from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
 from vn_search.indexer import IndexReport
 from vn_search.matching import documents_needed
 from vn_search.reading import KNOWN_DOCUMENTS, decode_keystrokes
-from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument
+from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument, StoryArticle
 from vn_search.similar import _CANDIDATES, MIN_SHARE, MIN_SHARED_WORDS, distinctive_words, similarity_plan
 from vn_search.suggest import MIN_TYPO_LETTERS, Suggester, _edits, correction_threshold, keep_excluded
 from vn_search.timeline import published_values, timeline
@@ -215,12 +217,11 @@ class OpenSearchEngine:
                suggest: bool = True, since: date | datetime | str | None = None,
                until: date | datetime | str | None = None, as_typed: bool = False,
                group: bool = True) -> SearchResults:
-        """``SearchEngine.search`` on the cluster; ``group`` is accepted and
-        ignored (story grouping is embedded-only for now)."""
+        """``SearchEngine.search`` on the cluster."""
         from vn_search.engine import checked_arguments
 
         page, per_page = checked_arguments(sort, kind, page, per_page, self.max_per_page)
-        options = dict(kind=kind, source=source, category=category, sort=sort, since=since, until=until)
+        options = dict(kind=kind, source=source, category=category, sort=sort, since=since, until=until, group=group)
         try:
             return self._search(query, page, per_page, options, suggest, as_typed)
         except IndexGone:  # a rebuild dropped the index under us: read the new one
@@ -274,9 +275,23 @@ class OpenSearchEngine:
         stored = self._stored(page_ids)
         hits = [_hit(stored[doc_id], score, marks) for doc_id, score in zip(page_ids, found.scores[start:])
                 if doc_id in stored]
+        if found.story_of:
+            mates = self._same_story({hit.id: found.story_of.get(hit.id) for hit in hits}, found.story_filter)
+            hits = [replace(hit, same_story=mates.get(hit.id, [])) for hit in hits]
         return SearchResults(query, found.total, _ms(started), page, per_page, hits, suggestion, notices,
                              undated=found.undated, dates=dates, searched=searched, relaxed=found.relaxed,
-                             stories=None, timeline=_timeline(found.days))
+                             stories=found.stories, timeline=_timeline(found.days))
+
+    def _same_story(self, story_of: dict[str, str], allowed: list[dict]) -> dict[str, list[StoryArticle]]:
+        """The other reports of each hit's story that the filters allow, in one request."""
+        body = same_story_request(story_of, allowed)
+        if body is None:
+            return {}
+        backend = self._index()
+        by_story = same_story_from(_ask(backend, backend.client.search, index=backend.name, body=body))
+        return {doc_id: [StoryArticle(mate["id"], mate.get("headline", ""), mate.get("source"),
+                                      _iso(mate.get("published")), mate.get("url")) for mate in by_story.get(label, [])]
+                for doc_id, label in story_of.items()}
 
     def _stored(self, doc_ids: list[str]) -> dict[str, dict]:
         """Stored values of several documents in one request."""

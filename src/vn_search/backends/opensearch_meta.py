@@ -15,7 +15,12 @@ serves the cluster reads the same model. Documents of the meta index:
 - ``completions``: the completion table's entries;
 - ``headline_words``: how many headlines hold each pyvi word of two
   syllables or more, so that an incremental load can rebuild the
-  completion table without re-analysing what is already indexed.
+  completion table without re-analysing what is already indexed;
+- ``signatures-0`` … ``signatures-N``: the articles' story signatures
+  (``stories.Signatures``, their rarer terms, as ``.npz`` bytes in pieces)
+  and ``story_labels``: each grouped article's story, so that an
+  incremental load regroups the index and updates only the documents whose
+  story changed (``opensearch_stories.py``).
 
 :class:`Learning` collects all of it from the documents as they are sent
 (from their stored, already normalised text: the indexer's own
@@ -25,6 +30,7 @@ serves the cluster reads the same model. Documents of the meta index:
 from __future__ import annotations
 
 import base64
+import io
 import json
 import tempfile
 from collections import Counter
@@ -32,12 +38,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from vn_search.accents import AccentModel
 from vn_search.analysis.abbreviation_mining import DefinitionCounts
 from vn_search.analysis.abbreviations import AbbreviationTable, Learned, default_table
 from vn_search.analysis.terms import JOINER
 from vn_search.completion import MIN_HEADLINES, CompletionTable
 from vn_search.matching import documents_needed
+from vn_search.stories import Signatures
 
 __all__ = ["Learning", "LearnedData", "meta_index_name", "save_learning", "load_learning", "load_learned_data",
            "last_update", "PIECE_BYTES"]
@@ -56,17 +65,23 @@ def meta_index_name(concrete: str) -> str:
 
 @dataclass
 class Learning:
-    """What the documents of one load teach: accents, abbreviations, headlines."""
+    """What the documents of one load teach: accents, abbreviations,
+    headlines, stories (the signatures of the index's articles and how they
+    are grouped: ``story_labels``, by the loader)."""
 
     accents: AccentModel = field(default_factory=AccentModel)
     abbreviations: DefinitionCounts = field(default_factory=DefinitionCounts)
     headline_words: Counter = field(default_factory=Counter)
     headlines: list[str] = field(default_factory=list)
+    signatures: Signatures = field(default_factory=Signatures)
+    story_labels: dict[str, str] = field(default_factory=dict)
 
-    def add(self, body: dict) -> None:
+    def add(self, body: dict, signature: Signatures | None = None) -> None:
         """Learn from one document as ``opensearch_document`` built it
         (``indexer._learn_accents`` and ``_learn_abbreviations`` over the
-        same normalised text)."""
+        same normalised text), and keep its story ``signature``."""
+        if signature is not None:
+            self.signatures.extend(signature)
         stored = body["stored"]
         content = stored.get("content") or {}
         title, kicker, summary = stored.get("headline") or "", content.get("kicker"), content.get("summary") or ""
@@ -122,21 +137,43 @@ def save_learning(index, concrete: str, learning: Learning, headlines, documents
         index._call(client.indices.create, index=name, body={
             "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
             "mappings": {"dynamic": False, "properties": {}}})
-    previous_parts = (_get(index, name, "accents-0") or {}).get("parts", 0)
-    data = base64.b64encode(_model_bytes(learning.accents)).decode("ascii")
-    pieces = [data[i:i + PIECE_BYTES] for i in range(0, len(data), PIECE_BYTES)] or [""]
     completions = completion_table(headlines, learning.headline_words, documents, learning.accents.capital_share)
-    documents_to_write = {f"accents-{i}": {"data": piece, "parts": len(pieces)} for i, piece in enumerate(pieces)}
-    documents_to_write["abbreviations"] = {"data": learning.abbreviations.to_json()}
+    _put_pieces(index, name, "accents", _model_bytes(learning.accents))
+    signatures = io.BytesIO()
+    np.savez(signatures, **learning.signatures.uncommon().arrays())  # numpy arrays, no pickle
+    _put_pieces(index, name, "signatures", signatures.getvalue())
+    documents_to_write = {"abbreviations": {"data": learning.abbreviations.to_json()}}
+    documents_to_write["story_labels"] = {"data": json.dumps(learning.story_labels, ensure_ascii=False)}
     documents_to_write["completions"] = {"data": json.dumps(completions.entries(), ensure_ascii=False)}
     documents_to_write["headline_words"] = {"data": json.dumps(dict(learning.headline_words), ensure_ascii=False)}
     documents_to_write["updated"] = {"data": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
     for doc_id, body in documents_to_write.items():
         index._call(client.index, index=name, id=doc_id, body=body, request_timeout=120)
-    # Pieces of a larger model written before are no longer part of it.
-    for i in range(len(pieces), previous_parts):
-        index._call(client.delete, index=name, id=f"accents-{i}", ignore=[404])
     index._call(client.indices.refresh, index=name)
+
+
+def _put_pieces(index, name: str, key: str, data: bytes) -> None:
+    """Bytes as base64 documents ``key-0`` … ``key-N`` of ``PIECE_BYTES``
+    (a large JSON document is slow and memory-hungry for the cluster);
+    the pieces of a larger value written before are removed."""
+    previous_parts = (_get(index, name, f"{key}-0") or {}).get("parts", 0)
+    text = base64.b64encode(data).decode("ascii")
+    pieces = [text[i:i + PIECE_BYTES] for i in range(0, len(text), PIECE_BYTES)] or [""]
+    for i, piece in enumerate(pieces):
+        index._call(index.client.index, index=name, id=f"{key}-{i}", body={"data": piece, "parts": len(pieces)},
+                    request_timeout=120)
+    for i in range(len(pieces), previous_parts):
+        index._call(index.client.delete, index=name, id=f"{key}-{i}", ignore=[404])
+
+
+def _get_pieces(index, name: str, key: str) -> bytes | None:
+    """What :func:`_put_pieces` wrote, or None."""
+    first = _get(index, name, f"{key}-0")
+    if first is None:
+        return None
+    pieces = [first["data"]] + [(_get(index, name, f"{key}-{i}") or {"data": ""})["data"]
+                                for i in range(1, first["parts"])]
+    return base64.b64decode("".join(pieces))
 
 
 def _get(index, name: str, doc_id: str) -> dict | None:
@@ -145,23 +182,32 @@ def _get(index, name: str, doc_id: str) -> dict | None:
     return found.get("_source") if found.get("found") else None
 
 
-def load_learning(index, concrete: str) -> Learning | None:
+def load_learning(index, concrete: str, stories: bool = False) -> Learning | None:
     """The learning stored for ``concrete`` (to extend it), or None when
-    the index has none (built by another tool, or before it was kept)."""
+    the index has none (built by another tool, or before it was kept).
+    With ``stories``, the signatures and story labels too (a load needs
+    them; a search does not)."""
     name = meta_index_name(concrete)
-    first = _get(index, name, "accents-0")
-    if first is None:
+    data = _get_pieces(index, name, "accents")
+    if data is None:
         return None
-    pieces = [first["data"]] + [(_get(index, name, f"accents-{i}") or {"data": ""})["data"]
-                                for i in range(1, first["parts"])]
-    model = _model_from_bytes(base64.b64decode("".join(pieces)))
+    model = _model_from_bytes(data)
     abbreviations = _get(index, name, "abbreviations")
     words = _get(index, name, "headline_words")
+    signatures, labels = Signatures(), {}
+    if stories:
+        kept = _get_pieces(index, name, "signatures")
+        if kept:
+            with np.load(io.BytesIO(kept), allow_pickle=False) as arrays:
+                signatures = Signatures.from_arrays(arrays, f"{index.url} {name}/signatures")
+        labels = json.loads((_get(index, name, "story_labels") or {"data": "{}"})["data"])
     return Learning(
         accents=model,
         abbreviations=DefinitionCounts.from_json(abbreviations["data"], source=f"{index.url} {name}/abbreviations")
         if abbreviations else DefinitionCounts(),
         headline_words=Counter(json.loads(words["data"])) if words else Counter(),
+        signatures=signatures,
+        story_labels=labels,
     )
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from vn_search.analysis.abbreviations import default_table
+from vn_search.backends.opensearch_stories import STORY_FIELD
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.dates import date_range
 from vn_search.engine import SORTS
@@ -69,6 +70,9 @@ WINDOW = 200  # hits re-scored with coordination and proximity; the rest keep BM
 # Document frequencies of the whole index, not of each shard: scores as the
 # embedded index's (one round trip more to every shard).
 SEARCH_TYPE = "dfs_query_then_fetch"
+# Stories are counted exactly up to this many (OpenSearch's cardinality
+# aggregation estimates beyond it, within a few percent).
+STORY_COUNT_EXACT = 40_000
 _DAY_MS = 86_400_000
 _VIETNAM_MS = 7 * 3_600_000  # UTC+7 (dates.VIETNAM)
 
@@ -94,6 +98,9 @@ class OpenSearchHits:
     words: list = field(default_factory=list, repr=False)  # the query's words as read (matching.QueryWord)
     common: tuple[bool, ...] = ()  # which of them are too common to decide membership
     parsed: ParsedQuery | None = field(default=None, repr=False)
+    stories: int | None = None  # stories the set's documents belong to (grouped searches)
+    story_of: dict[str, str] = field(default_factory=dict)  # each hit's story (grouped searches)
+    story_filter: list[dict] = field(default_factory=list, repr=False)  # what a story's other reports must pass
 
 
 class IndexGone(Exception):
@@ -244,8 +251,9 @@ def _membership(words: list[QueryWord], allowed: list[dict], counts: _Counts, li
     return _Membership(holding(missing), first_size, missing, False, common, rarest_name, first_size, count)
 
 
-def _filters(plan: ScoringPlan, parsed: ParsedQuery, kind, source, category, since, until) -> tuple[list, list]:
-    """What every hit must hold (phrases, facets, dates) and must not."""
+def _filters(plan: ScoringPlan, parsed: ParsedQuery, kind, source, category, since, until) -> tuple[list, list, list]:
+    """What every hit must hold: facets and dates, and phrases (those pick
+    the matches, not the other reports of a story); and what it must not."""
     allowed: list[dict] = []
     for name, value in (("kind", kind), ("source", source), ("category", category)):
         if value:
@@ -263,13 +271,13 @@ def _filters(plan: ScoringPlan, parsed: ParsedQuery, kind, source, category, sin
         return {"bool": {"should": [{"match_phrase": {name + "_f": {"query": " ".join(syllables), "analyzer": "whitespace"}}}
                                     for name in TEXT_FIELDS], "minimum_should_match": 1}}
 
-    allowed += [phrase(syllables) for syllables in plan.required]
+    required = [phrase(syllables) for syllables in plan.required]
     excluded = [phrase(syllables) for syllables in plan.excluded_phrases]
     # An excluded word typed with accents excludes that spelling only (build_plan).
     for words in parsed.excluded:
         if len(words) == 1 and fold_term(words[0]) != words[0]:
             excluded.append(_in_any_field(words[0], ""))
-    return allowed, excluded
+    return allowed, required, excluded
 
 
 def _idf(df: int, live: int) -> float:
@@ -356,13 +364,16 @@ def _prefetch(counts: _Counts, parsed: ParsedQuery, plan: ScoringPlan) -> None:
 def search(index, target: str, query: str, limit: int = 10, *, kind: str | None = None, source: str | None = None,
            category: str | None = None, since=None, until=None, sort: str = "relevance",
            restore: Callable[[str], str] | None = None, window: int = WINDOW,
-           abbreviations: tuple | None = None, capital_share: Callable[[str], float] | None = None) -> OpenSearchHits:
+           abbreviations: tuple | None = None, capital_share: Callable[[str], float] | None = None,
+           group: bool = False) -> OpenSearchHits:
     """Search an ``OpenSearchIndex`` (its concrete index ``target``) as
     ``SearchEngine.search`` searches the embedded index. ``restore`` and
     ``capital_share`` are the accent model's (``AccentModel``), when the
     caller has one: they group an unaccented query's syllables into words
     and tell names; ``abbreviations`` is (table, learned definitions), the
-    bundled table by default."""
+    bundled table by default. With ``group``, one hit per story
+    (``opensearch_stories.py``): the best-scored (or, by date, newest) of
+    its documents in the set."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
     started = time.perf_counter()
@@ -379,9 +390,11 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
     words = query_words(parsed.words, parsed.cased_words,
                         lambda a, b: counts.term("body_f", a + JOINER + b) >= needed_for_pair,
                         restore, other_forms, capital_share)
-    allowed, excluded = _filters(plan, parsed, kind, source, category, since, until)
+    allowed, required, excluded = _filters(plan, parsed, kind, source, category, since, until)
     if excluded:
         allowed.append({"bool": {"must_not": excluded}})
+    story_filter = list(allowed)
+    allowed += required
     membership = None
     if words:
         membership = _membership(words, allowed, counts, live, bool(plan.required))
@@ -421,6 +434,10 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
             "docvalue_fields": [{"field": "published", "format": "epoch_millis"}]}
     if sort == "date":
         body["sort"] = [{"published": {"order": "desc", "missing": "_last"}}, "_score"]
+    if group:
+        body["collapse"] = {"field": STORY_FIELD}
+        body["aggs"]["members"]["aggs"]["stories"] = {"cardinality": {"field": STORY_FIELD,
+                                                                      "precision_threshold": STORY_COUNT_EXACT}}
     answer = _ask(index, index.client.search, index=target, body=body, search_type=SEARCH_TYPE)
     total = int(answer["hits"]["total"]["value"])
     scored = []
@@ -445,6 +462,10 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
         scored.sort(key=lambda row: -row[1])  # stable: BM25's order among equals
     scored = scored[:limit]
     members = answer.get("aggregations", {}).get("members", {})
+    stories = None
+    if group:  # joiners past the members are counted as stories of their own
+        stories = int(members.get("stories", {}).get("value", 0)) + len(joined)
+    story_of = {hit["_id"]: (hit.get("fields") or {}).get(STORY_FIELD, [hit["_id"]])[0] for hit in answer["hits"]["hits"]}
     days = {int(bucket["key"]): int(bucket["doc_count"]) for bucket in members.get("days", {}).get("buckets", [])}
     undated = int(members.get("undated", {}).get("doc_count", 0))
     for doc_id, _, _ in joined:
@@ -461,4 +482,5 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
                           informative=membership.informative if membership else 0,
                           as_syllables=bool(membership and membership.as_syllables),
                           undated=undated, days=sorted(days.items()),
-                          words=words, common=tuple(membership.common) if membership else (), parsed=parsed)
+                          words=words, common=tuple(membership.common) if membership else (), parsed=parsed,
+                          stories=stories, story_of=story_of if group else {}, story_filter=story_filter)

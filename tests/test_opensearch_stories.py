@@ -1,0 +1,103 @@
+"""Same story, one result, on a live OpenSearch node: the cluster groups
+reports of one event and republished copies exactly as the embedded index
+does, keeps them grouped through updates, and a grouped article stays
+searchable by its own words."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import write_jsonl
+from vn_search import SearchEngine
+
+STORIES = Path(__file__).parent / "data" / "same_story.jsonl"
+YAGI = {"tt-yagi-1", "vov-yagi-2", "tn-yagi-3", "bm-yagi-copy"}  # one landfall, 7-9-2024, and a copy 12 days on
+LATER = "vov-yagi-later"  # a month later: another event
+# Queries and search options whose grouped results both backends must agree on.
+SEARCHES = [
+    ("bão Yagi Quảng Ninh", {}),
+    ("bao yagi quang ninh", {}),
+    ("so tan dan", {}),
+    ("giá vàng SJC", {}),
+    ("Việt Nam", {}),
+    ("bão Yagi", {"source": "thanhnien.vn"}),
+    ("bão Yagi Quảng Ninh", {"since": "2024-09-07", "until": "2024-09-08"}),
+    ('"chằng chống nhà cửa"', {}),
+    ('bão Yagi Quảng Ninh -"chằng chống"', {}),
+    ("bão Yagi Quảng Ninh", {"sort": "date"}),
+]
+
+
+def records() -> list[dict]:
+    return [json.loads(line) for line in STORIES.read_text(encoding="utf-8").splitlines()]
+
+
+def shown(hit) -> frozenset[str]:
+    return frozenset({hit.id} | {other.id for other in hit.same_story})
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory) -> SearchEngine:
+    engine = SearchEngine(tmp_path_factory.mktemp("stories-embedded") / "index")
+    engine.index([STORIES], progress=False)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def cluster(opensearch_one_node) -> SearchEngine:
+    engine = SearchEngine(f"opensearch://127.0.0.1:{opensearch_one_node.http_port}/stories")
+    engine.index([STORIES], rebuild=True, progress=False)
+    yield engine
+    engine.backend.delete()
+
+
+@pytest.mark.parametrize(("query", "options"), SEARCHES)
+def test_the_cluster_groups_a_story_as_the_embedded_index_does(embedded, cluster, query, options):
+    ours, theirs = embedded.search(query, **options), cluster.search(query, **options)
+    assert ours.hits, "a query of this test must find something"
+    assert [shown(hit) for hit in theirs.hits] == [shown(hit) for hit in ours.hits]
+    assert (theirs.total, theirs.stories) == (ours.total, ours.stories)
+    for mine, other in zip(ours.hits, theirs.hits):  # listed earliest first, with what the page shows
+        assert [a.id for a in other.same_story] == [a.id for a in mine.same_story]
+        assert other.same_story == mine.same_story
+
+
+def test_the_yagi_landfall_is_one_hit_listing_the_other_outlets(cluster):
+    results = cluster.search("bão Yagi Quảng Ninh")
+    (yagi,) = [hit for hit in results.hits if hit.id in YAGI]
+    assert shown(yagi) == YAGI
+    assert {other.source for other in yagi.same_story} >= {"vov.vn", "thanhnien.vn"}
+    assert results.stories == 2 and results.total == 5
+
+
+def test_without_grouping_every_article_is_a_hit_and_keeps_its_words(cluster):
+    results = cluster.search("bão Yagi Quảng Ninh", group=False)
+    assert {hit.id for hit in results.hits} == YAGI | {LATER}
+    assert results.stories is None and all(hit.same_story == [] for hit in results.hits)
+    # An article that joined a story after it was sent is still found by its own words.
+    assert cluster.search("Hạ Long tan hoang", group=False).hits[0].id == "tn-yagi-3"
+
+
+def test_an_update_joins_new_reports_to_the_story(opensearch_one_node, tmp_path):
+    first, rest = [], []
+    for record in records():
+        (first if record["id"] in {"tt-yagi-1", "vne-vang-1"} or "yagi" not in record["id"] else rest).append(record)
+    engine = SearchEngine(f"opensearch://127.0.0.1:{opensearch_one_node.http_port}/stories-update")
+    try:
+        engine.index([write_jsonl(tmp_path / "first.jsonl", first)], rebuild=True, progress=False)
+        assert engine.search("bão Yagi").hits[0].same_story == []
+        engine.index([write_jsonl(tmp_path / "rest.jsonl", rest)], progress=False)
+        hit = next(hit for hit in engine.search("bão Yagi Quảng Ninh").hits if hit.id in YAGI)
+        assert shown(hit) == YAGI
+        # An article indexed again (same id) is still one member, not two, and keeps its words.
+        again = [r for r in rest if r["id"] == "tn-yagi-3"]
+        engine.index([write_jsonl(tmp_path / "again.jsonl", again)], progress=False)
+        hit = next(hit for hit in engine.search("bão Yagi Quảng Ninh").hits if hit.id in YAGI)
+        assert shown(hit) == YAGI and len(hit.same_story) == 3
+        assert engine.search("Hạ Long tan hoang", group=False).hits[0].id == "tn-yagi-3"
+        assert engine.stats().documents == len(records())
+    finally:
+        engine.backend.delete()
