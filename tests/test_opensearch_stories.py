@@ -101,3 +101,31 @@ def test_an_update_joins_new_reports_to_the_story(opensearch_one_node, tmp_path)
         assert engine.stats().documents == len(records())
     finally:
         engine.backend.delete()
+
+
+def test_story_labels_name_each_story_by_its_first_article():
+    from vn_search.backends.opensearch_stories import story_labels
+    from vn_search.stories import Signatures, headline_key, signature
+
+    day = 24 * 3600
+    signatures = Signatures()
+    landfall = ["bão_yagi", "quảng_ninh", "hải_phòng", "bãi_cháy", "sơ_tán"]
+    signatures.add("tt-yagi-1", 100 * day, signature(["bão_yagi", "đổ_bộ"], landfall), headline_key("Bão Yagi đổ bộ"))
+    signatures.add("vov-yagi-2", 100 * day, signature(["siêu_bão", "yagi"], landfall), headline_key("Siêu bão Yagi"))
+    signatures.add("vne-vang-1", 100 * day, signature(["giá_vàng", "sjc"], ["miếng", "lượng"]), headline_key("Giá vàng"))
+    assert story_labels(signatures) == {"tt-yagi-1": "tt-yagi-1", "vov-yagi-2": "tt-yagi-1"}
+
+
+def test_the_spool_gives_back_an_articles_body_and_keeps_no_related_item():
+    from vn_search.backends.opensearch_stories import BodySpool
+
+    spool = BodySpool()
+    try:
+        article = {"stored": {"id": "tt-yagi-1", "headline": "Bão Yagi đổ bộ Quảng Ninh"}, "kind": "article",
+                   "title": "bão yagi đổ_bộ quảng_ninh", "story": "tt-yagi-1"}
+        spool.add(article)
+        spool.add({"stored": {"id": "rel-1", "headline": "Tin liên quan"}, "kind": "related"})
+        assert spool.get("tt-yagi-1") == article
+        assert spool.get("rel-1") is None and spool.get("không-có") is None
+    finally:
+        spool.close()
