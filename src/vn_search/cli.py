@@ -18,6 +18,7 @@ import click
 from vn_search import SearchEngine, sample_path
 from vn_search.dates import parse_day, stored_moment, to_vietnam
 from vn_search.errors import IndexBusyError, VnSearchError
+from vn_search.sources.parts import part_to_index
 
 DEFAULT_INDEX = "index"
 
@@ -89,9 +90,11 @@ def main() -> None:
 @_index_option
 @click.option("--rebuild", is_flag=True, help="Build a new index from SOURCES alone, then swap it in.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Analysis processes (default: one per core).")
+@click.option("--part", "part_text", metavar="K/N", default=None,
+              help="Index only part K of N of the input (by document id), for N indexers loading one index.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal).")
-def index_command(sources, index_dir, rebuild, workers, as_json, progress) -> None:
+def index_command(sources, index_dir, rebuild, workers, part_text, as_json, progress) -> None:
     """Index crawled pages (.txt), folders of them, and JSONL(.gz) corpora.
 
     \b
@@ -99,19 +102,27 @@ def index_command(sources, index_dir, rebuild, workers, as_json, progress) -> No
     the rest is indexed. An input that does not exist makes the exit status 1
     (after the rest is indexed), and so do inputs holding no articles at all
     (then nothing is written). An interrupted run leaves the previous index
-    intact.
+    intact. With --part K/N every indexer reads all of SOURCES and analyses
+    only its share: run parts 1/N … N/N (on N machines, against one
+    OpenSearch index) and together they index everything exactly once.
     \b
     Examples:
       vn-search index ../shared/seed/
       vn-search index docs.jsonl.gz --index /srv/news-index --rebuild
+      vn-search index docs.jsonl.gz --index opensearch://10.0.0.5:9200/news --part 2/3
     """
+    try:
+        part = part_to_index(part_text, rebuild)
+    except ValueError as error:
+        _fail(str(error), 2)
     engine = SearchEngine(index_dir)
 
     def report_problem(problem) -> None:
         click.echo(f"skipped {problem}", err=True)
 
     try:
-        report = engine.index(sources, rebuild=rebuild, progress=progress, workers=workers, on_problem=report_problem)
+        report = engine.index(sources, rebuild=rebuild, progress=progress, workers=workers,
+                              on_problem=report_problem, part=part)
     except IndexBusyError as error:
         _fail(str(error))
     except VnSearchError as error:
@@ -122,10 +133,14 @@ def index_command(sources, index_dir, rebuild, workers, as_json, progress) -> No
         _dump(report.to_json())
     else:
         skipped = f"skipped {_count(len(report.problems), 'input')}; " if report.problems else ""
+        share = f"Part {report.part}: " if report.part else ""
+        others = f"left {_count(report.left, 'document')} to the other parts; " if report.part else ""
+        holds = (f"the index now holds {_count(report.documents_total, 'document')}"
+                 if report.articles or report.related or not report.part else "nothing written")
         click.echo(
-            f"Indexed {_count(report.articles, 'article')} and {_count(report.related, 'related item')} "
+            f"{share}Indexed {_count(report.articles, 'article')} and {_count(report.related, 'related item')} "
             f"in {report.seconds:.1f} s ({report.docs_per_second:.0f} docs/s); "
-            f"{skipped}the index now holds {_count(report.documents_total, 'document')}.",
+            f"{skipped}{others}{holds}.",
             err=True,
         )
     missing = [problem.path for problem in report.problems if problem.missing]

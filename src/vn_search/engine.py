@@ -41,6 +41,7 @@ from vn_search.storage import store
 from vn_search.storage.reader import IndexReader
 from vn_search.storage.segments import published_moment, published_value
 from vn_search.similar import similar_documents
+from vn_search.sources.parts import Part, part_to_index
 from vn_search.timeline import timeline
 from vn_search.generations import WARM_MEGABYTES, Generation, Generations
 from vn_search.scoring import Scorer
@@ -97,14 +98,18 @@ class SearchEngine:
         progress: bool | None = None,
         workers: int | None = None,
         on_problem=None,
+        part: Part | str | None = None,
     ) -> IndexReport:
         """Add documents from pages, folders or JSONL(.gz) files.
 
         Documents whose id is already indexed are replaced. With
         ``rebuild`` the index is rebuilt from these sources alone; the old
-        one stays searchable until the new one is complete.
+        one stays searchable until the new one is complete. ``part``
+        (``"K/N"``) indexes only that share of them, chosen by document id
+        (``sources/parts.py``), for N indexers loading one index together.
         """
-        return build_index(self.index_dir, sources, rebuild, progress, workers, on_problem)
+        return build_index(self.index_dir, sources, rebuild, progress, workers, on_problem,
+                           part_to_index(part, rebuild))
 
     # -- reading ---------------------------------------------------------
 

@@ -38,6 +38,7 @@ from vn_search.schema import ANALYSIS_VERSION
 from vn_search.storage.schema import encode_document
 from vn_search.storage.writers import GenerationWriter, release_memory
 from vn_search.sources.batch import ArticleBatch
+from vn_search.sources.parts import Part
 from vn_search.completion import write_completions
 from vn_search.stories import (
     STORIES_FILE, Signatures, headline_key, load_signatures, save_stories, signature,
@@ -78,6 +79,8 @@ class IndexReport:
     seconds: float = 0.0
     documents_total: int = 0
     rebuilt: bool = False
+    part: str | None = None  # "K/N" when this run indexed one part of its input
+    left: int = 0  # documents read that are the other parts' to index
 
     @property
     def docs_per_second(self) -> float:
@@ -94,6 +97,8 @@ class IndexReport:
             "docs_per_second": round(self.docs_per_second, 1),
             "documents_total": self.documents_total,
             "rebuilt": self.rebuilt,
+            "part": self.part,
+            "left_to_other_parts": self.left,
         }
 
 
@@ -296,18 +301,21 @@ def build_index(
     progress: bool | None = None,
     workers: int | None = None,
     on_problem: Callable[[InputProblem], None] | None = None,
+    part: Part | None = None,
 ) -> IndexReport:
     """Add the documents of ``sources`` to the index (or rebuild it from
-    them), then publish the result as the new current generation.
+    them), then publish the result as the new current generation. With a
+    ``part``, only that part of them (``sources/parts.py``).
 
     Sources that hold no document at all raise :class:`NothingToIndexError`:
     nothing is published, an existing index stays as it was, and a first
-    build leaves no folder or lock file behind."""
+    build leaves no folder or lock file behind. A part that holds none of
+    the documents read publishes nothing either, and returns its report."""
     # Imported here: sources pulls in nothing heavy, but keep start-up lean.
     from vn_search.sources import read_sources
 
     started = time.perf_counter()
-    report = IndexReport(index_dir=str(index_dir), rebuilt=rebuild)
+    report = IndexReport(index_dir=str(index_dir), rebuilt=rebuild, part=str(part) if part else None)
     workers = workers or os.cpu_count() or 1
     folder_existed = index_dir.exists()
     with store.writer_lock(index_dir):
@@ -324,7 +332,7 @@ def build_index(
                 if on_problem:
                     on_problem(found)
 
-            documents = ArticleBatch(read_sources(sources), problem)
+            documents = ArticleBatch(read_sources(sources), problem, part)
             parallel = workers > 1 and documents.peek(_PARALLEL_THRESHOLD) >= _PARALLEL_THRESHOLD
             accents = AccentModel()
             previous_model = None if fresh else current / ACCENT_MODEL_FILE
@@ -342,12 +350,22 @@ def build_index(
             writer = GenerationWriter(build, fresh, learning, workers=workers if parallel else 1)
             try:
                 _write_documents(writer, documents, report, progress, fresh)
-                if not report.articles and not report.related:
+                if not report.articles and not report.related and not report.left:
                     raise NothingToIndexError(str(index_dir), created=current is None)
             except BaseException:
                 writer.cancel()
                 writer.close()
                 raise
+            if not report.articles and not report.related:
+                # Every document read is another part's: nothing to publish,
+                # and not an error (a small input shared out over many parts).
+                writer.cancel()
+                writer.close()
+                shutil.rmtree(build, ignore_errors=True)
+                if current is None:
+                    store.discard_unbuilt_index(index_dir, remove_folder=not folder_existed)
+                report.seconds = time.perf_counter() - started
+                return report
             writer.commit()
             with writer.reader() as reader:
                 report.documents_total = reader.doc_count()
@@ -386,14 +404,16 @@ def _write_documents(writer: GenerationWriter, documents: ArticleBatch, report: 
             writer.add(doc)
             bar.update()
             report.articles += 1
-        if not fresh and documents.related:
-            _merge_known_parents(writer, documents.related)
-        for doc in documents.related.values():
+        related = documents.held_related()
+        if not fresh and related:
+            _merge_known_parents(writer, related)
+        for doc in related.values():
             writer.add(doc)
             bar.update()
             report.related += 1
     finally:
         bar.close()
+        report.left = documents.left
 
 
 def _merge_known_parents(writer: GenerationWriter, related: dict[str, NewsDocument]) -> None:

@@ -37,13 +37,17 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from vn_search.backends.opensearch_meta import Learning, load_learning, meta_index_name, save_learning
+from vn_search.backends.opensearch_meta import (
+    Learning, create_meta_index, learning_lock, load_learning, meta_index_name, save_learning,
+)
 from vn_search.backends.opensearch_stories import BodySpool, relabel, story_labels
-from vn_search.documents import InputProblem, NewsDocument
+from vn_search.documents import NewsDocument
 from vn_search.errors import IndexMissingError, IndexVersionError, NothingToIndexError, VnSearchError
 from vn_search.indexer import analysed_fields
 from vn_search.schema import ANALYSIS_VERSION, TEXT_FIELDS
 from vn_search.scoring import DEFAULT_B, K1
+from vn_search.sources.batch import ArticleBatch
+from vn_search.sources.parts import Part
 from vn_search.stories import Signatures
 
 __all__ = ["OpenSearchIndex", "OpenSearchError", "OpenSearchIndexMissing", "BulkReport", "opensearch_document", "stacked_text", "exact_text", "MAPPING_VERSION"]
@@ -172,35 +176,28 @@ class BulkReport:
     documents_total: int = 0
     rebuilt: bool = False
     problems: list = field(default_factory=list)
+    part: str | None = None  # "K/N" when this load took one part of its input
+    left: int = 0  # documents read that are the other parts' to load
 
     @property
     def docs_per_second(self) -> float:
         return (self.articles + self.related) / self.seconds if self.seconds else 0.0
 
 
-def _documents(sources: Iterable, report: BulkReport) -> Iterator[NewsDocument]:
+def _documents(sources: Iterable, report: BulkReport, part: Part | None = None) -> Iterator[NewsDocument]:
     """Articles of ``sources`` (first copy of an id wins), then their related
-    items once each with all their parents: as the embedded indexer reads them."""
+    items once each with all their parents: the embedded indexer's
+    ``ArticleBatch``, and like it only ``part``'s share when given."""
     from vn_search.sources import read_sources
 
-    seen: set[str] = set()
-    related: dict[str, NewsDocument] = {}
-    for item in read_sources(sources):
-        if not isinstance(item, NewsDocument):
-            report.problems.append(item)
-            continue
-        if item.id in seen:
-            report.problems.append(InputProblem(item.origin, None, f"duplicate id {item.id!r}"))
-            continue
-        seen.add(item.id)
-        for child in item.related:
-            known = related.setdefault(child.id, child)
-            if known is not child and item.id not in known.parents:
-                known.parents.append(item.id)
+    batch = ArticleBatch(read_sources(sources), report.problems.append, part)
+    for doc in batch:
         report.articles += 1
-        yield item
+        yield doc
+    related = batch.held_related()
     report.related = len(related)
     yield from related.values()
+    report.left = batch.left
 
 
 class OpenSearchIndex:
@@ -313,35 +310,66 @@ class OpenSearchIndex:
         report.seconds = time.perf_counter() - started
         return report
 
-    def add(self, sources: Iterable, workers: int = 1, chunk_size: int = 500) -> BulkReport:
+    def add(self, sources: Iterable, workers: int = 1, chunk_size: int = 500, part: Part | None = None) -> BulkReport:
         """Upsert the documents of ``sources`` by id into the current index
-        (a first load builds it)."""
+        (a first load builds it). With ``part``, only that share of them:
+        N indexers can run at once on one index (``sources/parts.py``),
+        the first creating it, each merging what it learned under
+        ``learning_lock``."""
         if not self.exists():
-            return self.rebuild(sources, workers, chunk_size)
+            if part is None:
+                return self.rebuild(sources, workers, chunk_size)
+            self._create_shared()
         self.check_version()
         started = time.perf_counter()
-        report = BulkReport(self.name)
+        report = BulkReport(self.name, part=str(part) if part else None)
         concrete = self.current_index()
-        learning = load_learning(self, concrete, stories=True) or Learning()
-        earlier, learning.signatures = learning.signatures, Signatures()
+        learning = Learning()  # this load's; added to the stored learning at the end
         spool = BodySpool()
         try:
-            self._load(self.name, _documents(sources, report), workers, chunk_size, learning, spool)
-            # Stories over the whole index: the earlier articles' signatures
-            # (less those indexed again, now stories of their own) and this load's.
-            loaded = set(learning.signatures.ids)
-            signatures = earlier.without(loaded)
-            signatures.extend(learning.signatures)
-            learning.signatures = signatures
-            previous, learning.story_labels = learning.story_labels, story_labels(signatures)
-            relabel(self, self.name, learning.story_labels, previous, spool, _unsigned_document, reloaded=loaded)
+            self._load(self.name, _documents(sources, report, part), workers, chunk_size, learning, spool)
+            if not report.articles and not report.related and not report.left:
+                raise NothingToIndexError(self.url, created=False)
+            if report.articles or report.related:
+                with learning_lock(self, concrete):
+                    self._merge_learning(concrete, learning, spool)
         finally:
             spool.close()
-        self._call(self.client.indices.refresh, index=self.name)
         report.documents_total = self.count()
-        save_learning(self, concrete, learning, self.headlines(), report.documents_total)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _merge_learning(self, concrete: str, loaded: Learning, spool: BodySpool) -> None:
+        """Add what a load learned to what the index had learned, regroup the
+        stories over the whole index (the earlier articles' signatures, less
+        those indexed again, which are this load's now), send again the
+        documents whose story changed, and store the result."""
+        learning = load_learning(self, concrete, stories=True) or Learning()
+        reloaded = set(loaded.signatures.ids)
+        learning.signatures = learning.signatures.without(reloaded)
+        learning.merge(loaded)
+        previous, learning.story_labels = learning.story_labels, story_labels(learning.signatures)
+        relabel(self, self.name, learning.story_labels, previous, spool, _unsigned_document, reloaded=reloaded)
+        self._call(self.client.indices.refresh, index=self.name)
+        save_learning(self, concrete, learning, self.headlines(), self.count())
+
+    def _create_shared(self) -> None:
+        """Create the index and its alias for loads that share it (``--part``):
+        under one name every indexer derives alike, so the ones that start
+        together create it once. (A rebuild's own index, under a unique
+        name, is swapped in only when complete: no other loader could join it.)"""
+        from opensearchpy.exceptions import RequestError
+
+        concrete = f"{self.name}-a{ANALYSIS_VERSION}-m{MAPPING_VERSION}-shared"
+        try:
+            self._call(self.client.indices.create, index=concrete, body=index_settings(self.shards, self.replicas))
+        except RequestError as error:
+            if error.error != "resource_already_exists_exception":
+                raise
+        create_meta_index(self, concrete)
+        self._call(self.client.indices.update_aliases, body={"actions": [{"add": {"index": concrete, "alias": self.name}}]})
+        self._call(self.client.cluster.health, index=concrete, wait_for_status="green" if self.replicas else "yellow",
+                   params={"timeout": "60s"}, request_timeout=70)
 
     def _load(self, index: str, documents: Iterator[NewsDocument], workers: int, chunk_size: int,
               learning: Learning, spool: BodySpool) -> None:

@@ -58,6 +58,7 @@ from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument, St
 from vn_search.similar import _CANDIDATES, MIN_SHARE, MIN_SHARED_WORDS, distinctive_words, similarity_plan
 from vn_search.suggest import MIN_TYPO_LETTERS, Suggester, _edits, correction_threshold, keep_excluded
 from vn_search.timeline import published_values, timeline
+from vn_search.sources.parts import Part, part_to_index
 
 __all__ = ["OpenSearchEngine", "OpenSearchIndexMissing", "is_cluster_location"]
 
@@ -172,19 +173,24 @@ class OpenSearchEngine:
 
     @_cluster_errors
     def index(self, sources: Iterable, rebuild: bool = False, progress: bool | None = None,
-              workers: int | None = None, on_problem=None) -> IndexReport:
+              workers: int | None = None, on_problem=None, part: Part | str | None = None) -> IndexReport:
         """Add documents (upserted by id), or with ``rebuild`` build a new
-        index and swap the alias to it when complete (``OpenSearchIndex``)."""
+        index and swap the alias to it when complete (``OpenSearchIndex``).
+        ``part`` (``"K/N"``): only that share of them, for N indexers loading
+        the index at once (``sources/parts.py``)."""
+        part = part_to_index(part, rebuild)
         backend = self._index()
         workers = workers or os.cpu_count() or 1
-        load = backend.rebuild if rebuild else backend.add
-        bulk = load(list(sources), workers=workers)
+        if rebuild:
+            bulk = backend.rebuild(list(sources), workers=workers)
+        else:
+            bulk = backend.add(list(sources), workers=workers, part=part)
         if on_problem is not None:
             for problem in bulk.problems:
                 on_problem(problem)
         self._state = None
         return IndexReport(self.location, bulk.articles, bulk.related, list(bulk.problems), bulk.seconds,
-                           bulk.documents_total, bulk.rebuilt)
+                           bulk.documents_total, bulk.rebuilt, bulk.part, bulk.left)
 
     # -- reading ---------------------------------------------------------
 

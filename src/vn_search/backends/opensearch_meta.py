@@ -32,11 +32,17 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import socket
 import tempfile
+import time
+import uuid
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -48,14 +54,19 @@ from vn_search.completion import MIN_HEADLINES, CompletionTable
 from vn_search.matching import documents_needed
 from vn_search.stories import Signatures
 
-__all__ = ["Learning", "LearnedData", "meta_index_name", "save_learning", "load_learning", "load_learned_data",
-           "last_update", "PIECE_BYTES"]
+__all__ = ["Learning", "LearnedData", "meta_index_name", "create_meta_index", "learning_lock", "save_learning",
+           "load_learning", "load_learned_data", "last_update", "PIECE_BYTES", "LOCK_STALE_SECONDS"]
 
 PIECE_BYTES = 4 * 1024 * 1024
 META_SUFFIX = "-meta"
 # The same threshold as generations.LEARNED_MIN_COUNT: a definition the
 # articles gave this often joins the table.
 LEARNED_MIN_COUNT = 3
+_LOCK_ID = "learning-lock"
+# A lock older than this was left by an indexer that died while merging
+# (kill -9, a lost machine): the next one takes it over. A merge of corpus
+# C's learning takes well under a minute.
+LOCK_STALE_SECONDS = 15 * 60
 
 
 def meta_index_name(concrete: str) -> str:
@@ -94,6 +105,14 @@ class Learning:
             self.headlines.append(title)
         self.headline_words.update({word for word in body.get("title", "").split() if JOINER in word})
 
+    def merge(self, other: "Learning") -> None:
+        """Add what another load learned (its signatures after this one's;
+        story labels and headlines are the loader's to recompute)."""
+        self.accents.merge(other.accents)
+        self.abbreviations.merge(other.abbreviations)
+        self.headline_words.update(other.headline_words)
+        self.signatures.extend(other.signatures)
+
 
 @dataclass
 class LearnedData:
@@ -127,16 +146,64 @@ def _model_from_bytes(data: bytes) -> AccentModel:
         return AccentModel.load(path)
 
 
+def create_meta_index(index, concrete: str) -> None:
+    """The meta index of ``concrete``, unless it exists (also when another
+    indexer creates it at the same moment)."""
+    from opensearchpy.exceptions import RequestError
+
+    name = meta_index_name(concrete)
+    if index._call(index.client.indices.exists, index=name):
+        return
+    try:
+        index._call(index.client.indices.create, index=name, body={
+            "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+            "mappings": {"dynamic": False, "properties": {}}})
+    except RequestError as error:
+        if error.error != "resource_already_exists_exception":
+            raise
+
+
+@contextmanager
+def learning_lock(index, concrete: str, poll_seconds: float = 0.5) -> Iterator[None]:
+    """Hold the lock on ``concrete``'s learned data: indexers loading one
+    index at once (``--part K/N``) load their documents in parallel, then
+    merge what they learned one after another (read, add, regroup the
+    stories, write), so none overwrites another's. The lock is a document
+    of the meta index, created only if absent; a stale one
+    (``LOCK_STALE_SECONDS``) is taken over."""
+    from opensearchpy.exceptions import ConflictError
+
+    create_meta_index(index, concrete)
+    name = meta_index_name(concrete)
+    holder = {"holder": f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}", "since": time.time()}
+    while True:
+        try:
+            index._call(index.client.create, index=name, id=_LOCK_ID, body=holder, refresh="true")
+            break
+        except ConflictError:
+            found = index._call(index.client.get, index=name, id=_LOCK_ID, ignore=[404])
+            if found.get("found") and time.time() - found["_source"].get("since", 0) > LOCK_STALE_SECONDS:
+                # Only the indexer whose delete matches the version it read takes it over.
+                index._call(index.client.delete, index=name, id=_LOCK_ID, if_seq_no=found["_seq_no"],
+                            if_primary_term=found["_primary_term"], ignore=[404, 409])
+                continue
+            time.sleep(poll_seconds)
+    try:
+        yield
+    finally:
+        found = index._call(index.client.get, index=name, id=_LOCK_ID, ignore=[404])
+        if found.get("found") and found["_source"].get("holder") == holder["holder"]:
+            index._call(index.client.delete, index=name, id=_LOCK_ID, if_seq_no=found["_seq_no"],
+                        if_primary_term=found["_primary_term"], refresh="true", ignore=[404, 409])
+
+
 def save_learning(index, concrete: str, learning: Learning, headlines, documents: int) -> None:
     """Write ``learning`` to the meta index of ``concrete`` (created if need
     be), replacing what was there; ``headlines`` are all the index's
     headlines (for the completion table), ``documents`` its size."""
     client = index.client
     name = meta_index_name(concrete)
-    if not index._call(client.indices.exists, index=name):
-        index._call(client.indices.create, index=name, body={
-            "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
-            "mappings": {"dynamic": False, "properties": {}}})
+    create_meta_index(index, concrete)
     completions = completion_table(headlines, learning.headline_words, documents, learning.accents.capital_share)
     _put_pieces(index, name, "accents", _model_bytes(learning.accents))
     signatures = io.BytesIO()

@@ -114,19 +114,23 @@ def relabel(index, target: str, labels: dict[str, str], previous: dict[str, str]
         for start in range(0, len(unspooled), _UPDATE_CHUNK):
             answer = index._call(index.client.mget, index=target, body={"ids": unspooled[start:start + _UPDATE_CHUNK]},
                                  _source_includes=["stored"])
-            stored.update({doc["_id"]: doc["_source"]["stored"] for doc in answer["docs"] if doc.get("found")})
+            stored.update({doc["_id"]: doc for doc in answer["docs"] if doc.get("found")})
         for doc_id, label in changed:
             body = spool.get(doc_id)
+            action = {"_op_type": "index", "_index": target, "_id": doc_id}
             if body is None:
                 if doc_id not in stored:
                     continue  # no longer indexed
-                body = reanalysed(stored[doc_id], analyse)
+                body = reanalysed(stored[doc_id]["_source"]["stored"], analyse)
+                # Written only if nobody wrote the document since it was read
+                # (another indexer loading it now labels it when it merges).
+                action.update(if_seq_no=stored[doc_id]["_seq_no"], if_primary_term=stored[doc_id]["_primary_term"])
             body[STORY_FIELD] = label
-            yield {"_op_type": "index", "_index": target, "_id": doc_id, "_source": body}
+            yield {**action, "_source": body}
 
     for ok, item in streaming_bulk(index.client, bodies(), chunk_size=500, max_retries=6,
-                                   initial_backoff=1, max_backoff=30, raise_on_error=True):
-        if not ok:
+                                   initial_backoff=1, max_backoff=30, raise_on_error=False):
+        if not ok and item.get("index", {}).get("status") != 409:
             raise RuntimeError(f"{index.url}: could not set the story of a document: {item}")
     return len(changed)
 
