@@ -81,6 +81,7 @@ class IndexReport:
     rebuilt: bool = False
     part: str | None = None  # "K/N" when this run indexed one part of its input
     left: int = 0  # documents read that are the other parts' to index
+    phases: dict[str, float] = field(default_factory=dict)  # seconds by step, where the backend says (OpenSearch)
 
     @property
     def docs_per_second(self) -> float:
@@ -99,6 +100,7 @@ class IndexReport:
             "rebuilt": self.rebuilt,
             "part": self.part,
             "left_to_other_parts": self.left,
+            **({"phases": {name: round(seconds, 1) for name, seconds in self.phases.items()}} if self.phases else {}),
         }
 
 

@@ -46,7 +46,7 @@ from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.backends.opensearch import OpenSearchError, OpenSearchIndex, OpenSearchIndexMissing
 from vn_search.backends.opensearch_meta import LearnedData, last_update, load_learned_data
-from vn_search.backends.opensearch_query import IndexGone, _ask, _Counts
+from vn_search.backends.opensearch_query import IndexGone, _ask_many, _Counts, first_counts
 from vn_search.backends.opensearch_stories import same_story_from, same_story_request
 from vn_search.dates import date_range
 from vn_search.errors import VnSearchError
@@ -190,7 +190,7 @@ class OpenSearchEngine:
                 on_problem(problem)
         self._state = None
         return IndexReport(self.location, bulk.articles, bulk.related, list(bulk.problems), bulk.seconds,
-                           bulk.documents_total, bulk.rebuilt, bulk.part, bulk.left)
+                           bulk.documents_total, bulk.rebuilt, bulk.part, bulk.left, bulk.phases)
 
     # -- reading ---------------------------------------------------------
 
@@ -245,7 +245,8 @@ class OpenSearchEngine:
         backend = self._index()
         counts = _Counts(backend, state.concrete)
         model = state.learned.accents
-        searched = None if as_typed else _keystrokes(query, counts)
+        # The keystroke readings' counts go with the search's first counts: one round trip.
+        searched = None if as_typed else _keystrokes(query, counts, first_counts(query, state.learned.abbreviations))
         if searched is not None and model is not None:
             searched = keep_excluded(searched, model.restore(searched))  # -viet stays as typed
         if searched is not None:
@@ -253,7 +254,7 @@ class OpenSearchEngine:
         found = backend.search(searched or query, page * per_page, **options,
                                restore=model.restore if model is not None else None,
                                abbreviations=state.learned.abbreviations,
-                               capital_share=model.capital_share if model is not None else None)
+                               capital_share=model.capital_share if model is not None else None, counts=counts)
         parsed = found.parsed
         if parsed is None or parsed.is_empty:
             return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices, dates=dates)
@@ -278,26 +279,31 @@ class OpenSearchEngine:
         marks = highlight_words(found.words, parsed, found.common)
         start = (page - 1) * per_page
         page_ids = found.ids[start:]
-        stored = self._stored(page_ids)
-        hits = [_hit(stored[doc_id], score, marks) for doc_id, score in zip(page_ids, found.scores[start:])
-                if doc_id in stored]
-        if found.story_of:
-            mates = self._same_story({hit.id: found.story_of.get(hit.id) for hit in hits}, found.story_filter)
-            hits = [replace(hit, same_story=mates.get(hit.id, [])) for hit in hits]
+        stored, mates = self._page({doc_id: found.story_of.get(doc_id) for doc_id in page_ids}, found.story_filter,
+                                   grouped=bool(found.story_of))
+        hits = [replace(_hit(stored[doc_id], score, marks), same_story=mates.get(doc_id, []))
+                for doc_id, score in zip(page_ids, found.scores[start:]) if doc_id in stored]
         return SearchResults(query, found.total, _ms(started), page, per_page, hits, suggestion, notices,
                              undated=found.undated, dates=dates, searched=searched, relaxed=found.relaxed,
                              stories=found.stories, timeline=_timeline(found.days))
 
-    def _same_story(self, story_of: dict[str, str], allowed: list[dict]) -> dict[str, list[StoryArticle]]:
-        """The other reports of each hit's story that the filters allow, in one request."""
-        body = same_story_request(story_of, allowed)
+    def _page(self, story_of: dict[str, str | None], allowed: list[dict],
+              grouped: bool) -> tuple[dict[str, dict], dict[str, list[StoryArticle]]]:
+        """The page's stored documents, by id, and (``grouped``) the other
+        reports of each one's story that the filters allow: both in one
+        round trip (an ``msearch``)."""
+        body = same_story_request(story_of, allowed) if grouped else None
         if body is None:
-            return {}
+            return self._stored(list(story_of)), {}
         backend = self._index()
-        by_story = same_story_from(_ask(backend, backend.client.search, index=backend.name, body=body))
-        return {doc_id: [StoryArticle(mate["id"], mate.get("headline", ""), mate.get("source"),
-                                      _iso(mate.get("published")), mate.get("url")) for mate in by_story.get(label, [])]
-                for doc_id, label in story_of.items()}
+        documents = {"size": len(story_of), "_source": ["stored"], "query": {"ids": {"values": list(story_of)}}}
+        answers = _ask_many(backend, [documents, body], backend.name)
+        stored = {hit["_id"]: hit["_source"]["stored"] for hit in answers[0]["hits"]["hits"]}
+        by_story = same_story_from(answers[1])
+        return stored, {doc_id: [StoryArticle(mate["id"], mate.get("headline", ""), mate.get("source"),
+                                              _iso(mate.get("published")), mate.get("url"))
+                                 for mate in by_story.get(label, [])]
+                        for doc_id, label in story_of.items()}
 
     def _stored(self, doc_ids: list[str]) -> dict[str, dict]:
         """Stored values of several documents in one request."""
@@ -451,9 +457,9 @@ def _analysis_version(backend: OpenSearchIndex, concrete: str) -> int:
     return int(mapping.get("_meta", {}).get("analysis_version", 0))
 
 
-def _keystrokes(query: str, counts: _Counts) -> str | None:
+def _keystrokes(query: str, counts: _Counts, also: list[dict] = ()) -> str | None:
     """``reading.decode_keystrokes`` with the cluster's counts, the words it
-    will ask about asked first in one request."""
+    will ask about asked first in one request (with the counts ``also``)."""
     asked = []
     for start, end, readings in decode_query(query):
         for word in [query[start:end], *readings]:
@@ -462,7 +468,7 @@ def _keystrokes(query: str, counts: _Counts) -> str | None:
                       {"term": {"body_f": fold_term(word)}}, {"term": {"title_f": fold_term(word)}}]
     if not asked:
         return None
-    live = counts.many([{"match_all": {}}] + asked)[0]
+    live = counts.many([{"match_all": {}}] + asked + list(also))[0]
     return decode_keystrokes(
         query, lambda word: counts.term("body", word) + counts.term("title", word),
         lambda syllable: counts.term("body_f", syllable) + counts.term("title_f", syllable),

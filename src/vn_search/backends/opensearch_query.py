@@ -64,7 +64,7 @@ from vn_search.scoring import (
     TermGroup,
 )
 
-__all__ = ["IndexGone", "OpenSearchHits", "search", "word_query"]
+__all__ = ["IndexGone", "OpenSearchHits", "first_counts", "search", "word_query"]
 
 WINDOW = 200  # hits re-scored with coordination and proximity; the rest keep BM25's order
 # Document frequencies of the whole index, not of each shard: scores as the
@@ -122,6 +122,23 @@ def _ask(backend, method, **arguments) -> dict:
         if error.error in _GONE:
             raise IndexGone() from None
         raise
+
+
+def _ask_many(backend, bodies: list[dict], target: str) -> list[dict]:
+    """Several searches in one round trip (``msearch``: the cluster runs
+    them side by side), their answers in order; a failed one raises as
+    ``_ask`` would have."""
+    from opensearchpy.exceptions import TransportError
+
+    lines = [line for body in bodies for line in ({}, body)]
+    answers = _ask(backend, backend.client.msearch, index=target, body=lines)["responses"]
+    for answer in answers:
+        if "error" in answer:
+            kind = answer["error"].get("type", "error") if isinstance(answer["error"], dict) else str(answer["error"])
+            if kind in _GONE or answer.get("status") == 404:
+                raise IndexGone()
+            raise TransportError(answer.get("status", 500), kind, answer["error"])
+    return answers
 
 
 class _Counts:
@@ -208,22 +225,10 @@ def _membership(words: list[QueryWord], allowed: list[dict], counts: _Counts, li
     common = [count > COMMON_FRACTION * live for count in frequencies]
     deciding = [i for i, is_common in enumerate(common) if not is_common] or list(range(len(words)))
     queries = {i: word_query(words[i]) for i in deciding}
-    held = dict(zip(deciding, counts.many(list(queries.values()))))
-    rare = documents_needed(MIN_DECIDING_DOCUMENTS, live, 5000)
-    can_decide = {i: (held[i] >= rare or words[i].name) and not any(c.isdigit() for c in words[i].shown)
-                  for i in deciding}
     count = len(deciding)
-    if not count:
-        everything = counts.one({"bool": {"filter": allowed}})
-        return _Membership(None, everything, 0, False, common, strict=everything)
-    candidates = [i for i in deciding if can_decide[i]]
-    rarest = min(candidates, key=lambda i: held[i]) if candidates else None
-    names = [i for i in candidates if words[i].name]
-    rarest_name = queries[min(names, key=lambda i: held[i])] if names and count > 1 else None
     long_query = count >= LONG_QUERY
-    kept = queries[rarest] if long_query and not phrases and rarest is not None else None
 
-    def holding(missing: int) -> dict | None:
+    def holding(missing: int, kept: dict | None) -> dict | None:
         needed = count - missing
         if needed <= 0:
             return None
@@ -232,23 +237,43 @@ def _membership(words: list[QueryWord], allowed: list[dict], counts: _Counts, li
             clauses.append(kept)
         return {"bool": {"filter": clauses}}
 
-    def size(missing: int) -> int:
-        query = holding(missing)
-        return counts.one({"bool": {"filter": allowed + ([query] if query else [])}})
+    def size_query(missing: int, kept: dict | None) -> dict:
+        query = holding(missing, kept)
+        return {"bool": {"filter": allowed + ([query] if query else [])}}
 
     missing = 1 if long_query else 0
-    first_size = size(missing)
+    # The set's first size, asked with the words' counts in one round trip:
+    # a long query's depends on its rarest word, which those counts decide,
+    # so it is guessed from the words' frequencies (known already); a wrong
+    # guess costs one request more.
+    keeps_rarest = long_query and not phrases
+    guess = min((i for i in deciding if not any(c.isdigit() for c in words[i].shown)),
+                key=lambda i: frequencies[i], default=None) if keeps_rarest else None
+    counts.many(list(queries.values()) + [size_query(missing, queries[guess] if guess is not None else None)])
+    held = dict(zip(deciding, counts.many(list(queries.values()))))
+    rare = documents_needed(MIN_DECIDING_DOCUMENTS, live, 5000)
+    can_decide = {i: (held[i] >= rare or words[i].name) and not any(c.isdigit() for c in words[i].shown)
+                  for i in deciding}
+    if not count:
+        everything = counts.one({"bool": {"filter": allowed}})
+        return _Membership(None, everything, 0, False, common, strict=everything)
+    candidates = [i for i in deciding if can_decide[i]]
+    rarest = min(candidates, key=lambda i: held[i]) if candidates else None
+    names = [i for i in candidates if words[i].name]
+    rarest_name = queries[min(names, key=lambda i: held[i])] if names and count > 1 else None
+    kept = queries[rarest] if keeps_rarest and rarest is not None else None
+    first_size = counts.one(size_query(missing, kept))
     enough, most_missing = (MIN_RESULTS, count // 2) if long_query else (1, count - 1)
     if phrases:
         most_missing = count
     widened_missing, widened_size = missing, first_size
     while widened_missing < most_missing and widened_size < enough:
         widened_missing += 1
-        widened_size = size(widened_missing)
+        widened_size = counts.one(size_query(widened_missing, kept))
     if widened_size > first_size:
-        return _Membership(holding(widened_missing), widened_size, widened_missing, True, common, rarest_name,
+        return _Membership(holding(widened_missing, kept), widened_size, widened_missing, True, common, rarest_name,
                            first_size, count)
-    return _Membership(holding(missing), first_size, missing, False, common, rarest_name, first_size, count)
+    return _Membership(holding(missing, kept), first_size, missing, False, common, rarest_name, first_size, count)
 
 
 def _filters(plan: ScoringPlan, parsed: ParsedQuery, kind, source, category, since, until) -> tuple[list, list, list]:
@@ -346,11 +371,10 @@ def _factor(matched: list[str], groups: list[TermGroup], weights: list[float], p
     return factor
 
 
-def _prefetch(counts: _Counts, parsed: ParsedQuery, plan: ScoringPlan) -> None:
-    """Ask in one request every count that reading the query may need: the
-    index's size, each query pair's bigram (is it a word?), each syllable
-    as typed and folded (how common?) and the plan's probes. One round
-    trip instead of one per question."""
+def _first_counts(parsed: ParsedQuery, plan: ScoringPlan) -> list[dict]:
+    """Every count that reading the query may need: the index's size, each
+    query pair's bigram (is it a word?), each syllable as typed and folded
+    (how common?) and the plan's probes."""
     queries = [{"match_all": {}}]
     for run in parsed.words + parsed.phrases:
         folded = [fold_term(syllable) for syllable in run]
@@ -358,14 +382,25 @@ def _prefetch(counts: _Counts, parsed: ParsedQuery, plan: ScoringPlan) -> None:
         queries += [{"term": {"body_f": syllable}} for syllable in folded]
         queries += [{"term": {"body": syllable}} for syllable in run]
     queries += [{"term": {g.common_probe.field: g.common_probe.text}} for g in plan.groups if g.common_probe]
-    counts.many(queries)
+    return queries
+
+
+def first_counts(query: str, abbreviations: tuple | None = None) -> list[dict]:
+    """The counts a search of ``query`` starts with (``search`` asks them in
+    one request): for a caller that has counts of its own to ask first, so
+    that both go in one round trip (``_Counts.many``, then ``search(counts=)``)."""
+    parsed = parse_query(query or "")
+    if parsed.is_empty:
+        return []
+    table, learned = abbreviations or (default_table(), None)
+    return _first_counts(parsed, build_plan(parsed, alternatives(parsed.cased_words, table, learned)))
 
 
 def search(index, target: str, query: str, limit: int = 10, *, kind: str | None = None, source: str | None = None,
            category: str | None = None, since=None, until=None, sort: str = "relevance",
            restore: Callable[[str], str] | None = None, window: int = WINDOW,
            abbreviations: tuple | None = None, capital_share: Callable[[str], float] | None = None,
-           group: bool = False) -> OpenSearchHits:
+           group: bool = False, counts: _Counts | None = None) -> OpenSearchHits:
     """Search an ``OpenSearchIndex`` (its concrete index ``target``) as
     ``SearchEngine.search`` searches the embedded index. ``restore`` and
     ``capital_share`` are the accent model's (``AccentModel``), when the
@@ -373,18 +408,20 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
     and tell names; ``abbreviations`` is (table, learned definitions), the
     bundled table by default. With ``group``, one hit per story
     (``opensearch_stories.py``): the best-scored (or, by date, newest) of
-    its documents in the set."""
+    its documents in the set. ``counts`` may hold counts already asked of
+    ``target`` (``first_counts``)."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
     started = time.perf_counter()
     parsed = parse_query(query or "")
     if parsed.is_empty:
         return OpenSearchHits([], [], 0, 0.0, parsed=parsed)
-    counts = _Counts(index, target)
+    if counts is None or counts.target != target:
+        counts = _Counts(index, target)
     table, learned = abbreviations or (default_table(), None)
     other_forms = alternatives(parsed.cased_words, table, learned)
     plan = build_plan(parsed, other_forms)
-    _prefetch(counts, parsed, plan)
+    counts.many(_first_counts(parsed, plan))  # one round trip for what reading the query asks
     live = counts.one({"match_all": {}})
     needed_for_pair = documents_needed(WORD_PAIR_DOCUMENTS, live, 10_000)
     words = query_words(parsed.words, parsed.cased_words,

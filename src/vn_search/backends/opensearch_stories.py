@@ -139,7 +139,7 @@ def same_story_request(labels: dict[str, str], allowed: list[dict]) -> dict | No
     """The search body that finds the other reports of the page's stories
     (``labels``: hit id → its story): those the filters and exclusions
     (``allowed``) let through, at most :data:`MAX_SAME_STORY` a story,
-    earliest first, undated last (``engine._same_story``). None when no hit
+    earliest first, undated last (``OpenSearchEngine._page``). None when no hit
     belongs to a story of several."""
     shared = {doc_id: label for doc_id, label in labels.items() if label is not None}
     if not shared:
