@@ -129,3 +129,13 @@ def test_the_spool_gives_back_an_articles_body_and_keeps_no_related_item():
         assert spool.get("rel-1") is None and spool.get("không-có") is None
     finally:
         spool.close()
+
+
+def test_a_rebuild_sends_each_article_once_with_its_story(cluster):
+    # An article sent again leaves a deleted copy that the cluster's term
+    # statistics count until merged away: a rebuild holds its articles until
+    # their stories are known, and merges the index to one segment.
+    backend = cluster.backend
+    stats = backend.client.indices.stats(index=backend.name, metric="docs,segments")["_all"]["primaries"]
+    assert stats["docs"]["deleted"] == 0 and stats["docs"]["count"] == len(records())
+    assert stats["segments"]["count"] == 1

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from contextlib import contextmanager
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -41,7 +41,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from vn_search.backends.opensearch_meta import (
     Learning, create_meta_index, learning_lock, load_learning, meta_index_name, save_learning,
 )
-from vn_search.backends.opensearch_stories import BodySpool, relabel, story_labels
+from vn_search.backends.opensearch_stories import STORY_FIELD, BodySpool, relabel, story_labels
 from vn_search.documents import NewsDocument
 from vn_search.errors import IndexMissingError, IndexVersionError, NothingToIndexError, VnSearchError
 from vn_search.indexer import analysed_fields
@@ -287,21 +287,25 @@ class OpenSearchIndex:
         learning = Learning()
         spool = BodySpool()
         try:
-            with report.phase("analyse and send"):
-                self._load(concrete, _documents(sources, report), workers, chunk_size, learning, spool)
+            # Articles are held back (spooled) until every signature is read
+            # and the stories are known, then sent once with their story: a
+            # document sent again would leave a deleted copy that Lucene's
+            # statistics count until merged away (8,447 on corpus C).
+            with report.phase("analyse, send related items"):
+                self._load(concrete, _documents(sources, report), workers, chunk_size, learning, spool,
+                           hold_articles=True)
             if not report.articles and not report.related:
                 raise NothingToIndexError(self.url, created=not self.exists())
             with report.phase("group stories"):
                 learning.story_labels = story_labels(learning.signatures)
-                relabel(self, concrete, learning.story_labels, {}, spool, _unsigned_document)
+            with report.phase("send articles"):
+                self._send_spooled(concrete, spool, learning.story_labels, chunk_size)
             with report.phase("store learned data"):
                 save_learning(self, concrete, learning, learning.headlines, report.articles + report.related)
             with report.phase("merge segments"):
-                # One segment a shard, before the replicas copy it: the
-                # documents sent again with their story leave deleted copies
-                # behind (8,447 on corpus C), which Lucene's statistics still
-                # count until merged away; and one segment is searched faster
-                # (MDS p95 100 -> 78 ms on corpus C, 3 nodes).
+                # One segment a shard, before the replicas copy it: searched
+                # faster (MDS p95 100 -> 78 ms on corpus C, 3 nodes).
+                self._call(self.client.indices.refresh, index=concrete, request_timeout=600)
                 self._call(self.client.indices.forcemerge, index=concrete, max_num_segments=1,
                            request_timeout=3600)
             with report.phase("refresh and replicate"):
@@ -396,28 +400,46 @@ class OpenSearchIndex:
                    params={"timeout": "60s"}, request_timeout=70)
 
     def _load(self, index: str, documents: Iterator[NewsDocument], workers: int, chunk_size: int,
-              learning: Learning, spool: BodySpool) -> None:
+              learning: Learning, spool: BodySpool, hold_articles: bool = False) -> None:
         """Analyse (in ``workers`` processes: pyvi is the slow part) and bulk
-        index, retrying rejected chunks with exponential backoff; what the
-        documents teach (accents, abbreviations, headlines) goes to ``learning``."""
-        from opensearchpy.helpers import streaming_bulk
+        index; what the documents teach (accents, abbreviations, headlines)
+        goes to ``learning``, the articles' bodies to ``spool``. With
+        ``hold_articles`` the articles are only spooled, for
+        :meth:`_send_spooled` to send once their stories are known."""
 
         def actions(bodies):
             for body in bodies:
                 learning.add(body, body.pop(SIGNATURE_KEY, None))
-                spool.add(body)
-                yield {"_op_type": "index", "_index": index, "_id": body["stored"]["id"], "_source": body}
+                spooled = spool.add(body)
+                if not (hold_articles and spooled):
+                    yield {"_op_type": "index", "_index": index, "_id": body["stored"]["id"], "_source": body}
 
         pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
         try:
             bodies = pool.imap(opensearch_document, documents, chunksize=8) if pool else map(opensearch_document, documents)
-            for ok, item in streaming_bulk(self.client, actions(bodies), chunk_size=chunk_size, max_retries=6,
-                                           initial_backoff=1, max_backoff=30, raise_on_error=True):
-                if not ok:
-                    raise OpenSearchError(f"{self.url}: a document was refused: {item}")
+            self._bulk(actions(bodies), chunk_size)
         finally:
             if pool is not None:
                 pool.terminate()
+
+    def _send_spooled(self, index: str, spool: BodySpool, labels: dict[str, str], chunk_size: int) -> None:
+        """Send the spooled articles, each with its story (``labels``; its own id when alone)."""
+
+        def actions():
+            for doc_id, body in spool.items():
+                body[STORY_FIELD] = labels.get(doc_id, doc_id)
+                yield {"_op_type": "index", "_index": index, "_id": doc_id, "_source": body}
+
+        self._bulk(actions(), chunk_size)
+
+    def _bulk(self, actions: Iterable[dict], chunk_size: int) -> None:
+        """Bulk index, retrying rejected chunks with exponential backoff."""
+        from opensearchpy.helpers import streaming_bulk
+
+        for ok, item in streaming_bulk(self.client, actions, chunk_size=chunk_size, max_retries=6,
+                                       initial_backoff=1, max_backoff=30, raise_on_error=True):
+            if not ok:
+                raise OpenSearchError(f"{self.url}: a document was refused: {item}")
 
     def headlines(self) -> Iterator[str]:
         """Every document's headline (for autocomplete's table), read in pages."""

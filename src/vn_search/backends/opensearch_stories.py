@@ -1,20 +1,21 @@
 """Same story, one result, on the cluster: the embedded index's stories
 (``stories.py``) kept as a field of every document.
 
-Every document is indexed with ``story`` set to its own id. After a load,
-the articles' signatures (computed by the same analysis, kept in the meta
+The articles' signatures (computed by the same analysis, kept in the meta
 index between loads: ``opensearch_meta.py``) are grouped exactly as the
 embedded indexer groups them (``stories.group``), and each article of a
 story of several gets the id of the story's first article as its
-``story``. Only the documents whose story changed are written again
-(8,447 of corpus C's 58,443 at a rebuild, a few at an update), and whole:
-a partial update would re-index a document from its ``_source``, which
-does not keep the analysed text. A load keeps the bodies it sent in a
-spool file for this (:class:`BodySpool`); an earlier document is analysed
-again from its stored text (:func:`reanalysed`). A search then
-collapses its hits on ``story`` (one hit per story, the best first), counts
-stories with a ``cardinality`` aggregation, and asks for the other reports
-of the page's stories in one more request (:func:`same_story_request`).
+``story`` (an article alone: its own id). A rebuild holds its articles in a
+spool file (:class:`BodySpool`) until every signature is read, then sends
+each once with its story. An update sends its documents as they are
+analysed and writes again, whole, only the documents whose story changed
+(a few): a partial update would re-index a document from its ``_source``,
+which does not keep the analysed text. Those come from the spool, or an
+earlier document is analysed again from its stored text
+(:func:`reanalysed`). A search then collapses its hits on ``story`` (one
+hit per story, the best first), counts stories with a ``cardinality``
+aggregation, and asks for the other reports of the page's stories in the
+same round trip as the page's documents (:func:`same_story_request`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import json
 import tempfile
 import zlib
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from vn_search.documents import RELATED, NewsDocument
 from vn_search.stories import MAX_SAME_STORY, Signatures, group
@@ -58,13 +59,20 @@ class BodySpool:
         self._file = tempfile.TemporaryFile()
         self._where: dict[str, tuple[int, int]] = {}
 
-    def add(self, body: dict) -> None:
+    def add(self, body: dict) -> bool:
+        """Keep an article's body (whether it was kept: not a related item's)."""
         if body.get("kind") == RELATED:
-            return
+            return False
         data = zlib.compress(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 1)
         self._file.seek(0, 2)
         self._where[body["stored"]["id"]] = (self._file.tell(), len(data))
         self._file.write(data)
+        return True
+
+    def items(self) -> Iterator[tuple[str, dict]]:
+        """Every kept body with its id, in the order they were added."""
+        for doc_id in list(self._where):
+            yield doc_id, self.get(doc_id)
 
     def get(self, doc_id: str) -> dict | None:
         where = self._where.get(doc_id)
