@@ -59,6 +59,7 @@ STACK = ">"  # joins the terms of one position; never inside a term (see _clean)
 SIGNATURE_KEY = "_signature"  # in a body on its way to the loader, never sent
 STORED_FIELDS = ("id", "kind", "headline", "url", "parents", "content", "published", "source", "category")
 _SEARCH_TRIES = 5
+_SENDERS = 2  # bulk requests in flight while a rebuild sends its spooled articles
 
 
 class OpenSearchError(VnSearchError):
@@ -423,14 +424,32 @@ class OpenSearchIndex:
                 pool.terminate()
 
     def _send_spooled(self, index: str, spool: BodySpool, labels: dict[str, str], chunk_size: int) -> None:
-        """Send the spooled articles, each with its story (``labels``; its own id when alone)."""
+        """Send the spooled articles, each with its story (``labels``; its own
+        id when alone): ``_SENDERS`` chunks in flight at once, so that the
+        cluster indexes one while the next is read from the spool."""
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-        def actions():
+        def chunks():
+            chunk = []
             for doc_id, body in spool.items():
                 body[STORY_FIELD] = labels.get(doc_id, doc_id)
-                yield {"_op_type": "index", "_index": index, "_id": doc_id, "_source": body}
+                chunk.append({"_op_type": "index", "_index": index, "_id": doc_id, "_source": body})
+                if len(chunk) == chunk_size:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
 
-        self._bulk(actions(), chunk_size)
+        with ThreadPoolExecutor(_SENDERS) as senders:
+            pending = set()
+            for chunk in chunks():
+                if len(pending) >= _SENDERS:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        future.result()  # a refused chunk stops the load
+                pending.add(senders.submit(self._bulk, chunk, chunk_size))
+            for future in pending:
+                future.result()
 
     def _bulk(self, actions: Iterable[dict], chunk_size: int) -> None:
         """Bulk index, retrying rejected chunks with exponential backoff."""
