@@ -354,20 +354,12 @@ def build_index(
                 _write_documents(writer, documents, report, progress, fresh)
                 if not report.articles and not report.related and not report.left:
                     raise NothingToIndexError(str(index_dir), created=current is None)
+                if not report.articles and not report.related:
+                    raise _NothingHeld()  # a small input shared out over many parts
             except BaseException:
                 writer.cancel()
                 writer.close()
                 raise
-            if not report.articles and not report.related:
-                # Every document read is another part's: nothing to publish,
-                # and not an error (a small input shared out over many parts).
-                writer.cancel()
-                writer.close()
-                shutil.rmtree(build, ignore_errors=True)
-                if current is None:
-                    store.discard_unbuilt_index(index_dir, remove_folder=not folder_existed)
-                report.seconds = time.perf_counter() - started
-                return report
             writer.commit()
             with writer.reader() as reader:
                 report.documents_total = reader.doc_count()
@@ -389,13 +381,19 @@ def build_index(
             store.write_meta(build, {"analysis_version": ANALYSIS_VERSION, "documents": report.documents_total})
             writer.close()
             store.publish(index_dir, build)
-        except BaseException:
+        except BaseException as error:
             shutil.rmtree(build, ignore_errors=True)
             if current is None:
                 store.discard_unbuilt_index(index_dir, remove_folder=not folder_existed)
-            raise
+            if not isinstance(error, _NothingHeld):
+                raise
+            # Every document read is another part's: nothing published, and not an error.
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _NothingHeld(Exception):
+    """A part held none of the documents read: its build is discarded as a failed one is."""
 
 
 def _write_documents(writer: GenerationWriter, documents: ArticleBatch, report: IndexReport, progress,

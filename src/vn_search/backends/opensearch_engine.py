@@ -37,7 +37,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -190,7 +190,7 @@ class OpenSearchEngine:
                 on_problem(problem)
         self._state = None
         return IndexReport(self.location, bulk.articles, bulk.related, list(bulk.problems), bulk.seconds,
-                           bulk.documents_total, bulk.rebuilt, bulk.part, bulk.left, bulk.phases)
+                           bulk.documents_total, bulk.rebuilt, part=bulk.part, left=bulk.left, phases=bulk.phases)
 
     # -- reading ---------------------------------------------------------
 
@@ -246,7 +246,8 @@ class OpenSearchEngine:
         counts = _Counts(backend, state.concrete)
         model = state.learned.accents
         # The keystroke readings' counts go with the search's first counts: one round trip.
-        searched = None if as_typed else _keystrokes(query, counts, first_counts(query, state.learned.abbreviations))
+        searched = None if as_typed else _keystrokes(query, counts,
+                                                     lambda: first_counts(query, state.learned.abbreviations))
         if searched is not None and model is not None:
             searched = keep_excluded(searched, model.restore(searched))  # -viet stays as typed
         if searched is not None:
@@ -457,9 +458,10 @@ def _analysis_version(backend: OpenSearchIndex, concrete: str) -> int:
     return int(mapping.get("_meta", {}).get("analysis_version", 0))
 
 
-def _keystrokes(query: str, counts: _Counts, also: list[dict] = ()) -> str | None:
+def _keystrokes(query: str, counts: _Counts, also: Callable[[], list[dict]] | None = None) -> str | None:
     """``reading.decode_keystrokes`` with the cluster's counts, the words it
-    will ask about asked first in one request (with the counts ``also``)."""
+    will ask about asked first in one request, with the counts ``also()``
+    gives (only when there is a request to make)."""
     asked = []
     for start, end, readings in decode_query(query):
         for word in [query[start:end], *readings]:
@@ -468,7 +470,7 @@ def _keystrokes(query: str, counts: _Counts, also: list[dict] = ()) -> str | Non
                       {"term": {"body_f": fold_term(word)}}, {"term": {"title_f": fold_term(word)}}]
     if not asked:
         return None
-    live = counts.many([{"match_all": {}}] + asked + list(also))[0]
+    live = counts.many([{"match_all": {}}] + asked + (also() if also else []))[0]
     return decode_keystrokes(
         query, lambda word: counts.term("body", word) + counts.term("title", word),
         lambda syllable: counts.term("body_f", syllable) + counts.term("title_f", syllable),
