@@ -68,6 +68,78 @@ def test_the_full_form_finds_the_abbreviation(engine):
     assert ids(engine.search("uy ban nhan dan ha noi"))[0] == "ha-noi"
 
 
+# The other form of a query's abbreviation, where the articles that hold the
+# rest of the query write it the other way from the reader, and articles in
+# the reader's wording hold little else of it.
+OTHER_FORM_ARTICLES = [
+    {"id": "hdnd-sat-hai", "title": "Khởi tố vụ án nữ Phó Chủ tịch HĐND xã bị sát hại",
+     "body": "Cơ quan cảnh sát điều tra đã khởi tố vụ án giết người; nạn nhân là Phó Chủ tịch HĐND xã."},
+    {"id": "hdnd-chu-tich", "title": "Hà Nội có Chủ tịch Hội đồng nhân dân mới",
+     "body": "Hội đồng nhân dân thành phố Hà Nội đã bầu Chủ tịch mới tại kỳ họp bất thường."},
+    {"id": "hdnd-ky-hop", "title": "Bế mạc kỳ họp Hội đồng nhân dân tỉnh Nghệ An",
+     "body": "Hội đồng nhân dân tỉnh Nghệ An thông qua 25 nghị quyết quan trọng."},
+    {"id": "gtvt-ben-xe", "title": "Bộ GTVT phản đối Hà Nội xây mới bến xe",
+     "body": "Bộ GTVT cho rằng xây bến xe mới trong nội đô sẽ gây ùn tắc."},
+    {"id": "gtvt-uber", "title": "Bộ Giao thông vận tải lên tiếng về Uber và Grab",
+     "body": "Bộ Giao thông vận tải đề nghị quản lý taxi công nghệ như taxi truyền thống."},
+    {"id": "gtvt-bot", "title": "Bộ Giao thông vận tải đề xuất tăng phí 37 trạm BOT",
+     "body": "Bộ Giao thông vận tải vừa gửi văn bản đề xuất tăng phí."},
+    {"id": "csgt-phat-xe-khach", "title": "Cảnh sát giao thông xử phạt xe khách chở quá số người",
+     "body": "Cảnh sát giao thông Hà Nam đã lập biên bản xe khách chở 60 người."},
+    {"id": "csgt-tuan-tra", "title": "CSGT tăng cường tuần tra dịp nghỉ lễ 30/4",
+     "body": "CSGT các tỉnh phía Bắc ra quân tuần tra trên quốc lộ 1A."},
+    {"id": "csgt-dem", "title": "CSGT trắng đêm kiểm tra nồng độ cồn",
+     "body": "Tổ công tác CSGT kiểm tra hàng trăm tài xế trong đêm."},
+    {"id": "mua-lon", "title": "Mưa lớn gây ngập nhiều tuyến phố",
+     "body": "Trận mưa kéo dài hai giờ khiến nhiều tuyến phố ngập sâu."},
+    {"id": "gia-vang", "title": "Giá vàng hôm nay tăng mạnh",
+     "body": "Giá vàng SJC tăng 200.000 đồng mỗi lượng so với hôm qua."},
+    {"id": "bong-da", "title": "Đội tuyển Việt Nam hòa Thái Lan",
+     "body": "Trận đấu trên sân Mỹ Đình kết thúc với tỷ số 1-1."},
+]
+
+
+@pytest.fixture(scope="module")
+def other_forms(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("other-forms")
+    engine = SearchEngine(folder / "index")
+    engine.index([write_jsonl(folder / "news.jsonl", OTHER_FORM_ARTICLES)])
+    return engine
+
+
+@pytest.mark.parametrize(("query", "meant"), [
+    # Typed in full; the article abbreviates. The articles that spell it
+    # out hold less of the rest ("Hà Nội có Chủ tịch Hội đồng nhân dân
+    # mới" came first when an article in the other form could score no
+    # more than the best one in the reader's wording).
+    ("Chủ tịch Hội đồng nhân dân xã", "hdnd-sat-hai"),
+    ("Phó Chủ tịch Hội đồng nhân dân bị sát hại", "hdnd-sat-hai"),
+    # Abbreviated; the article spells it out.
+    ("CSGT xử phạt xe khách", "csgt-phat-xe-khach"),
+])
+def test_the_article_that_writes_the_other_form_and_the_rest_of_the_query_comes_first(other_forms, query, meant):
+    assert ids(other_forms.search(query))[0] == meant
+
+
+def test_the_other_form_alone_ranks_below_the_readers_wording(other_forms):
+    found = ids(other_forms.search("CSGT"))
+    assert set(found[:2]) == {"csgt-tuan-tra", "csgt-dem"} and "csgt-phat-xe-khach" in found
+    found = ids(other_forms.search("Hội đồng nhân dân"))
+    assert set(found[:2]) == {"hdnd-chu-tich", "hdnd-ky-hop"} and "hdnd-sat-hai" in found
+
+
+def test_an_abbreviation_that_reads_as_a_syllable_is_not_looked_for_in_its_place():
+    from vn_search.analysis.abbreviations import default_table
+    from vn_search.reading import alternatives
+
+    # TƯ is Trung ương, but without accents it is also tư, từ, tu, tự.
+    typed_in_full = alternatives([["Trung", "ương"]], default_table(), None)
+    assert all(len(reading) > 1 or reading[0][0][0] != "tư" for found in typed_in_full for reading in found.readings)
+    # Typed as the abbreviation, it still finds the full form.
+    assert any(reading and reading[0][0][0] == "trung" for found in alternatives([["TƯ"]], default_table(), None)
+               for reading in found.readings)
+
+
 def test_an_alias_ranks_below_the_exact_form(engine):
     found = ids(engine.search("Sài Gòn"))
     assert found[0] == "sai-gon"

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.segment import split_protected
 from vn_search.analysis.terms import JOINER, fold_term
-from vn_search.matching import QueryWord, spelling_variants
+from vn_search.matching import QueryWord, Unit, spelling_variants
 
-__all__ = ["ParsedQuery", "parse_query", "build_plan", "FIELD_WEIGHTS", "ScoringPlan", "ScoringTerm", "TermGroup"]
+__all__ = ["ParsedQuery", "parse_query", "build_plan", "FIELD_WEIGHTS", "Rewording", "ScoringPlan", "ScoringTerm",
+           "TermGroup"]
 
 # BM25F field weights: a word in the headline says far more about what an
 # article is about than the same word deep in the body. Tuned on corpus C
@@ -180,6 +181,8 @@ class TermGroup:
     counts: bool = True
     common_probe: ScoringTerm | None = None  # its df decides "too common" and the word's coordination weight
     folded: str = ""  # a word's folded syllable (proximity leaves common ones out)
+    at: tuple[int, int] = (0, 0)  # first and last query syllable it stands for, counted over words and phrases
+    share: float = 1.0  # scales its weight in coordination (a rewording's other form counts as the typed one)
 
 
 @dataclass
@@ -193,6 +196,24 @@ class ScoringPlan:
     excluded_phrases: list[list[str]] = field(default_factory=list)  # folded phrases no hit may hold
     runs: list[list[str]] = field(default_factory=list)  # folded syllables as typed, for proximity
     words: list[QueryWord] = field(default_factory=list)  # what decides membership (matching.py)
+
+
+@dataclass
+class Rewording:
+    """The query written another way (``ở VN có`` as ``ở Việt Nam có``),
+    scored as a query of its own (``Scorer.run``). ``span`` are the indices
+    of ``plan.groups`` that write the other form; ``typed`` and ``other``
+    are that form's runs of syllables as the reader typed them and as
+    written here. Their scores alone set what the other form's terms weigh,
+    so that an article writing it scores as the same article in the
+    reader's wording would, times ``weight``."""
+
+    plan: ScoringPlan
+    weight: float
+    span: list[int]
+    typed: tuple[tuple[str, ...], ...]
+    other: tuple[tuple[str, ...], ...]
+    form: tuple[Unit, ...]  # the other form as the index's words: only the articles that hold it gain
 
 
 def _accented(syllable: str) -> bool:
@@ -268,12 +289,14 @@ def build_plan(parsed: ParsedQuery, alternatives=()) -> ScoringPlan:
         for offset, s in enumerate(run):
             group = _syllable_group(s, exact)
             group.terms.extend(extra.get(position + offset, ()))
+            group.at = (position + offset, position + offset)
             plan.groups.append(group)
         for offset, (a, b) in enumerate(zip(run, run[1:])):
             group = _pair_group(a, b, exact)
             # An article that writes UBND holds the pairs of "ủy ban nhân
             # dân" as much as its words.
             group.terms.extend(within.get(position + offset, ()))
+            group.at = (position + offset, position + offset + 1)
             plan.groups.append(group)
         position += len(run)
     plan.required = [[fold_term(s) for s in phrase] for phrase in parsed.phrases]

@@ -13,7 +13,7 @@ Two things readers do that the words of an article do not:
   :func:`alternatives` finds those spans (``analysis/abbreviations.py``,
   with the definitions the index learned from its own articles) and gives
   each other form as words the index can match (:func:`form_units`), and
-  the query written that way (:func:`reworded`) to be scored too. The
+  the query written that way (:func:`rewording`) to be scored too. The
   query's own wording still ranks first (``query.ALTERNATIVE_WEIGHT``,
   ``engine.REWORDING_WEIGHT``).
 
@@ -35,9 +35,9 @@ from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.segment import segment_terms
 from vn_search.analysis.terms import fold_term
 from vn_search.matching import Unit
-from vn_search.query import ParsedQuery
+from vn_search.query import ParsedQuery, Rewording, build_plan
 
-__all__ = ["Alternative", "alternatives", "decode_keystrokes", "form_units", "reworded"]
+__all__ = ["Alternative", "alternatives", "decode_keystrokes", "form_units", "reworded", "rewording"]
 
 # A literal word seen in fewer documents than this is not a word the
 # articles use; a keystroke reading must be seen in at least as many.
@@ -103,6 +103,13 @@ class Alternative:
     typed: str = "abbreviation"  # what the reader typed: "abbreviation", "expansion" or "alias"
 
 
+def _reads_as_syllable(units: tuple[Unit, ...]) -> bool:
+    """An abbreviation that is also a Vietnamese syllable (``DA`` for *dự
+    án*: without accents it is *đa*, *da*, *dạ*): looked for when the
+    reader typed the full form, it would find those words instead."""
+    return len(units) == 1 and len(units[0]) == 1 and is_syllable(units[0][0][0])
+
+
 def alternatives(cased_runs: list[list[str]], table: AbbreviationTable, learned: Learned | None) -> list[Alternative]:
     """The abbreviations and full forms among a query's words, each with
     the other forms to look for too. An ambiguous abbreviation (``ĐT``)
@@ -116,7 +123,8 @@ def alternatives(cased_runs: list[list[str]], table: AbbreviationTable, learned:
             forms.append(span.key)  # written as one word: TPHCM, GDĐT
         readings = tuple(dict.fromkeys(
             units for units in map(form_units, forms)
-            if units and tuple(s for unit in units for s, _ in unit) != typed))
+            if units and tuple(s for unit in units for s, _ in unit) != typed
+            and not (span.typed != "abbreviation" and _reads_as_syllable(units))))
         if readings:
             found.append(Alternative(span.start, span.end, readings, span.typed))
     return found
@@ -140,3 +148,21 @@ def reworded(parsed: ParsedQuery, alternative: Alternative, reading: tuple[Unit,
         words.setdefault(number, []).append(syllable)
         cased.setdefault(number, []).append(as_typed)
     return replace(parsed, words=[words[n] for n in sorted(words)], cased_words=[cased[n] for n in sorted(cased)])
+
+
+def rewording(parsed: ParsedQuery, alternative: Alternative, reading: tuple[Unit, ...], weight: float) -> Rewording:
+    """The query with ``alternative`` written as ``reading``, ready to be
+    scored beside the query as typed (``Scorer.run``), its other form
+    counting ``weight`` of the reader's own."""
+    written = reworded(parsed, alternative, reading)
+    other = tuple(syllable for unit in reading for syllable, _ in unit)
+    typed, position = [], 0  # the span's syllables in the query's runs (TP.HCM is two: tp, hcm)
+    for words in parsed.words:
+        run = tuple(words[max(alternative.start - position, 0):max(alternative.end - position, 0)])
+        if run:
+            typed.append(run)
+        position += len(words)
+    plan = build_plan(written)
+    end = alternative.start + len(other)
+    span = [index for index, group in enumerate(plan.groups) if alternative.start <= group.at[0] and group.at[1] < end]
+    return Rewording(plan, weight, span, tuple(typed), (other,), reading)

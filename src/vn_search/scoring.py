@@ -36,7 +36,7 @@ from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.matching import Membership, QueryWord, Unit, as_syllables, documents_needed, members
 from vn_search.phrases import phrase_documents
 from vn_search.proximity import PROXIMITY_WEIGHTS, closeness
-from vn_search.query import ScoringPlan, ScoringTerm, TermGroup
+from vn_search.query import ParsedQuery, Rewording, ScoringPlan, ScoringTerm, TermGroup, build_plan
 from vn_search.schema import TEXT_FIELDS
 from vn_search.stories import StoryMap
 from vn_search.storage.postings import Occurrences, Postings
@@ -150,6 +150,7 @@ class Scorer:
     def __init__(self, reader: IndexReader) -> None:
         self.reader = reader
         self.stats: CorpusStatistics = reader.stats
+        self._form_weights_seen: dict[tuple, tuple[float, float]] = {}  # Scorer._form_weights, remembered
 
     def postings(self, fieldname: str, text: str) -> Postings:
         """Global document numbers and term frequencies of a term, and for
@@ -302,10 +303,12 @@ class Scorer:
         return members([m if m is not None else np.zeros(0, bool) for m in masks], common, allowed,
                        phrases=phrases, can_decide=can_decide, names=[word.name for word in words])
 
-    def ranking_scores(self, plan: ScoringPlan, common_fraction: float = COMMON_FRACTION) -> tuple[np.ndarray, bool]:
+    def ranking_scores(
+        self, plan: ScoringPlan, common_fraction: float = COMMON_FRACTION, factors: bool = True,
+    ) -> tuple[np.ndarray, bool]:
         """Every document's score for a plan (BM25F times coordination and
-        proximity), and whether the plan has words that score (a plan of
-        phrases only has none)."""
+        proximity; BM25F alone without ``factors``), and whether the plan
+        has words that score (a plan of phrases only has none)."""
         size = self.stats.size
         scores = np.zeros(size, np.float32)
         frequencies = {g.common_probe: self.document_frequency(g.common_probe.field, g.common_probe.text)
@@ -323,8 +326,64 @@ class Scorer:
             for group in common_groups:
                 in_common_fields = replace(group, terms=[t for t in group.terms if t.field in COMMON_FIELDS])
                 self._score_group(in_common_fields, scores, coverage, frequencies, within=matched)
-        scores *= coverage.factor() * self._proximity(plan.runs, common)
+        if factors:
+            scores *= coverage.factor() * self._proximity(plan.runs, common)
         return scores, bool(groups)
+
+    def _form_weights(self, typed: tuple[tuple[str, ...], ...], other: tuple[tuple[str, ...], ...],
+                      common_fraction: float, factors: bool) -> tuple[float, float]:
+        """How much more the best article writing ``typed`` scores than the
+        best writing ``other``, each searched alone (BM25F, times the
+        factors if asked), and how much more the typed form's words weigh
+        in coordination (their IDF): CSGT is one rare term, "cảnh sát giao
+        thông" four common syllables and three pairs in every field.
+        Remembered: the same forms come back query after query."""
+        key = (typed, other, common_fraction, factors)
+        found = self._form_weights_seen.get(key)
+        if found is None:
+            best, mass = [], []
+            for runs in (typed, other):
+                words = [list(run) for run in runs]
+                plan = build_plan(ParsedQuery(words=words, cased_words=words))
+                scores, _ = self.ranking_scores(plan, common_fraction, factors=factors)
+                best.append(float(scores.max()) if len(scores) else 0.0)
+                mass.append(sum(self._idf(self.document_frequency(g.common_probe.field, g.common_probe.text))
+                                for g in plan.groups if g.counts and g.common_probe is not None))
+            found = (best[0] / best[1] if min(best) > 0 else 1.0, mass[0] / mass[1] if min(mass) > 0 else 1.0)
+            if len(self._form_weights_seen) >= 4096:
+                self._form_weights_seen.clear()
+            self._form_weights_seen[key] = found
+        return found
+
+    def _rewording_scores(self, rewording: Rewording, common_fraction: float) -> np.ndarray:
+        """Every document's score for the query written another way, on the
+        scale of the query as typed: an article writing the other form
+        scores as it would in the reader's wording, times the rewording's
+        weight; an article not writing it gains nothing (it holds "hàng" of
+        "Hàng không Việt Nam", not the airline). A query that is nothing
+        but the form (``CSGT``) is scaled whole, factors included: there
+        the four syllables of "cảnh sát giao thông" would also win by the
+        pairs the reader never typed. In a longer query only the form's
+        own terms are reweighed, its words count in coordination as much
+        as the typed ones, and the rest of the query counts as typed."""
+        plan = rewording.plan
+        whole = len(rewording.span) == len(plan.groups)
+        ratio, share = self._form_weights(rewording.typed, rewording.other, common_fraction, whole)
+        weight = rewording.weight * ratio
+        if whole:
+            scores, _ = self.ranking_scores(plan, common_fraction)
+            scores *= np.float32(weight)
+        else:
+            groups = list(plan.groups)
+            for index in rewording.span:
+                terms = [replace(term, weight=term.weight * weight) for term in groups[index].terms]
+                groups[index] = replace(groups[index], terms=terms, share=share)
+            scores, _ = self.ranking_scores(replace(plan, groups=groups), common_fraction)
+        holds = np.ones(self.stats.size, bool)
+        for unit in rewording.form:
+            holds &= self.unit_mask(unit)
+        scores[~holds] = 0.0
+        return scores
 
     def run(
         self,
@@ -334,7 +393,7 @@ class Scorer:
         by_date: bool = False,
         common_fraction: float = COMMON_FRACTION,
         date_bounds: tuple[int | None, int | None] | None = None,
-        rewordings: list[tuple[ScoringPlan, float]] = (),
+        rewordings: list[Rewording] = (),
         stories: StoryMap | None = None,
     ) -> Ranking:
         """Top ``limit`` document numbers with their scores, the size of the
@@ -344,23 +403,14 @@ class Scorer:
         the leads of the best ``limit`` stories: each story's first article
         in the order asked for (on equal scores, the earliest).
         ``rewordings`` are the query written another way (an abbreviation
-        spelled out), each with a weight: a document scores the best of the
-        query and its rewordings, these scaled so that their best match
-        ranks at ``weight`` of the query's own best. An article that writes
-        ``Việt Nam`` ranks for ``ở VN có`` as for ``ở Việt Nam có``, below
-        the articles that write ``VN``."""
+        spelled out): a document scores the best of the query and its
+        rewordings (``_rewording_scores``). An article that writes ``Việt
+        Nam`` ranks for ``ở VN có`` as it would for ``ở Việt Nam có``, times
+        the rewording's weight: below an equal article that writes ``VN``,
+        above one that holds ``VN`` and little else of the query."""
         scores, scoring = self.ranking_scores(plan, common_fraction)
-        best_as_typed = float(scores.max()) if len(scores) else 0.0
-        for reworded, weight in rewordings:
-            other, _ = self.ranking_scores(reworded, common_fraction)
-            best_other = float(other.max()) if len(other) else 0.0
-            if best_other <= 0:
-                continue
-            # The best match of a rewording ranks ``weight`` of the best
-            # match of the query as typed: a longer wording (four words for
-            # CSGT) scores higher by itself, not by being what was meant.
-            scale = weight * best_as_typed / best_other if best_as_typed > 0 else weight
-            np.maximum(scores, np.float32(min(scale, 1.0)) * other, out=scores)
+        for rewording in rewordings:
+            np.maximum(scores, self._rewording_scores(rewording, common_fraction), out=scores)
         allowed = self.stats.live.copy()
         for phrase in plan.excluded_phrases:
             allowed &= ~self._phrase_mask(phrase)
@@ -456,7 +506,8 @@ class Scorer:
                 hit[ids] = True
                 if term.field in TITLE_FIELDS:
                     in_title[ids] = True
-        coverage.add(group, self._idf(frequencies[group.common_probe]) if group.common_probe else 1.0, hit, in_title)
+        weight = self._idf(frequencies[group.common_probe]) if group.common_probe else 1.0
+        coverage.add(group, weight * group.share, hit, in_title)
 
     def _proximity(self, runs: list[list[str]], common: set[str]) -> np.ndarray | float:
         """Per document, 1 + how closely the query's adjacent syllables
