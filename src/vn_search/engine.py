@@ -32,7 +32,7 @@ from vn_search.dates import DateRange, date_range
 from vn_search.completion import MAX_LIMIT as MAX_COMPLETIONS
 from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
 from vn_search.indexer import IndexReport, build_index
-from vn_search.matching import Membership, documents_needed, query_words
+from vn_search.matching import Membership, documents_needed, query_words, unaccented_notice
 from vn_search.reading import KNOWN_DOCUMENTS, alternatives, decode_keystrokes, rewording
 from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.results import Hit, StoryArticle, IndexStats, SearchResults, StoredDocument
@@ -212,10 +212,10 @@ class SearchEngine:
         plan.words = understood.words
         rewordings = [rewording(parsed, alternative, reading, REWORDING_WEIGHT[alternative.typed])
                       for alternative in other_forms for reading in alternative.readings[:2]][:MAX_REWORDINGS]
-        story_map = generation.stories() if group else None
+        story_map = generation.stories()
         ranking = scorer.run(
             plan, page * per_page, filters, by_date=sort == "date", date_bounds=_column_bounds(dates),
-            rewordings=rewordings, stories=story_map)
+            rewordings=rewordings, stories=story_map if group else None, related=story_map)
         docnums, scores, total, membership, undated = ranking[:5]
         strict = total if membership is None else membership.strict_count
         if searched is not None:
@@ -242,12 +242,14 @@ class SearchEngine:
                                searched=suggestion, notices=notices + fallback.notices)
         if membership is not None and membership.relaxed and total:
             notices.append(_relaxed_notice(membership))
+        if membership is not None and membership.unaccented and total:
+            notices.append(unaccented_notice(membership.unaccented))
         start = (page - 1) * per_page
         marks = highlight_words(plan.words, parsed, membership.common if membership is not None else ())
         hits = [
             replace(self._hit(reader.stored_fields(int(docnum)), float(score), marks),
                     same_story=_same_story(reader, story_map, int(docnum), ranking.allowed, scorer.stats.published)
-                    if story_map else [])
+                    if group else [])
             for docnum, score in zip(docnums[start:], scores[start:])
         ]
         return SearchResults(query, total, _ms(started), page, per_page, hits, suggestion, notices,

@@ -52,7 +52,7 @@ from vn_search.dates import date_range
 from vn_search.errors import VnSearchError
 from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
 from vn_search.indexer import IndexReport
-from vn_search.matching import documents_needed
+from vn_search.matching import documents_needed, unaccented_notice
 from vn_search.reading import KNOWN_DOCUMENTS, decode_keystrokes
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument, StoryArticle
 from vn_search.similar import _CANDIDATES, MIN_SHARE, MIN_SHARED_WORDS, distinctive_words, similarity_plan
@@ -277,6 +277,8 @@ class OpenSearchEngine:
                                searched=suggestion, notices=notices + fallback.notices)
         if found.relaxed and found.total:
             notices.append(_relaxed_notice(found))
+        if found.unaccented and found.total:
+            notices.append(unaccented_notice(found.unaccented))
         marks = highlight_words(found.words, parsed, found.common)
         start = (page - 1) * per_page
         page_ids = found.ids[start:]

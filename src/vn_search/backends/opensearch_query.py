@@ -28,8 +28,9 @@ a ``filters`` aggregation. The caller lends the accent model
 (``restore``, ``capital_share``) and the learned abbreviations
 (``opensearch_engine.py`` reads them from the cluster); suggestions and
 snippets are the caller's too. Not carried over yet: the abbreviation
-rewordings scored as queries of their own. Under date sort, only members
-count (no near-best joiners).
+rewordings scored as queries of their own, and the reports of the best
+results' events that join the embedded set (``Scorer._related_to_best``).
+Under date sort, only members count (no near-best joiners).
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ from vn_search.backends.opensearch_stories import STORY_FIELD
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.dates import date_range
 from vn_search.engine import SORTS
-from vn_search.matching import LONG_QUERY, MIN_RESULTS, QueryWord, as_syllables, documents_needed, query_words
+from vn_search.matching import (
+    LONG_QUERY, MIN_RESULTS, QueryWord, accent_pairs, as_syllables, as_the_articles_write, documents_needed,
+    query_words,
+)
 from vn_search.proximity import MAX_GAP, PROXIMITY_WEIGHTS
 from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.reading import alternatives
@@ -93,6 +97,7 @@ class OpenSearchHits:
     strict: int = 0  # documents holding every informative word (before any widening)
     informative: int = 0  # query words that decide membership
     as_syllables: bool = False  # no document held the words as words: their syllables were searched
+    unaccented: tuple[str, ...] = ()  # words typed with accents the articles do not give them, held without
     undated: int = 0  # members without a publication date
     days: list[tuple[int, int]] = field(default_factory=list)  # (Vietnam day start in ms since the epoch, members)
     words: list = field(default_factory=list, repr=False)  # the query's words as read (matching.QueryWord)
@@ -381,6 +386,11 @@ def _first_counts(parsed: ParsedQuery, plan: ScoringPlan) -> list[dict]:
         queries += [{"term": {"body_f": a + JOINER + b}} for a, b in zip(folded, folded[1:])]
         queries += [{"term": {"body_f": syllable}} for syllable in folded]
         queries += [{"term": {"body": syllable}} for syllable in run]
+        # How the articles write a pair typed with accents (matching.as_the_articles_write).
+        for exact, plain in accent_pairs(tuple((syllable, True) for syllable in run)):
+            if exact != plain:
+                queries += [{"term": {name + suffix: text}} for name in TEXT_FIELDS
+                            for text, suffix in ((exact, ""), (plain, "_f"))]
     queries += [{"term": {g.common_probe.field: g.common_probe.text}} for g in plan.groups if g.common_probe]
     return queries
 
@@ -427,6 +437,9 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
     words = query_words(parsed.words, parsed.cased_words,
                         lambda a, b: counts.term("body_f", a + JOINER + b) >= needed_for_pair,
                         restore, other_forms, capital_share)
+    typed = words
+    holding = lambda text, suffix: sum(counts.term(name + suffix, text) for name in TEXT_FIELDS)  # noqa: E731
+    words = [as_the_articles_write(word, holding) for word in typed]
     allowed, required, excluded = _filters(plan, parsed, kind, source, category, since, until)
     if excluded:
         allowed.append({"bool": {"must_not": excluded}})
@@ -518,6 +531,7 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
                           strict=membership.strict if membership else total,
                           informative=membership.informative if membership else 0,
                           as_syllables=bool(membership and membership.as_syllables),
+                          unaccented=tuple(word.shown for word, read in zip(typed, words) if read is not word),
                           undated=undated, days=sorted(days.items()),
                           words=words, common=tuple(membership.common) if membership else (), parsed=parsed,
                           stories=stories, story_of=story_of if group else {}, story_filter=story_filter)
