@@ -104,3 +104,14 @@ def test_related_documents_are_listed_both_ways():
     assert stories.related(np.array([1])).tolist() == [0]
     assert stories.related(np.array([0, 4])).tolist() == [1, 2, 3]
     assert stories.related(np.array([5])).tolist() == []
+
+
+def test_the_accent_model_tells_how_the_articles_write_two_syllables_side_by_side():
+    from vn_search.accents import AccentModel
+
+    model = AccentModel()
+    model.add_text("Triều Tiên phóng tên lửa. Hàn Quốc và Triều Tiên đàm phán. Tiền lương tăng; TRIỀU TIÊN im lặng.")
+    assert model.pair_share("triều", "tiên") == 1.0
+    assert model.pair_share("Triều", "tiền") == 0.0  # "tiền" is a word, never after "triều"
+    assert model.pair_share("triều", "tiến") == 0.0  # never seen at all
+    assert model.pair_share("xe", "đạp") is None  # the articles never put these side by side

@@ -32,7 +32,7 @@ from vn_search.dates import DateRange, date_range
 from vn_search.completion import MAX_LIMIT as MAX_COMPLETIONS
 from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
 from vn_search.indexer import IndexReport, build_index
-from vn_search.matching import Membership, documents_needed, query_words, unaccented_notice
+from vn_search.matching import Membership, as_the_articles_write, documents_needed, query_words, unaccented_notice
 from vn_search.reading import KNOWN_DOCUMENTS, alternatives, decode_keystrokes, rewording
 from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.results import Hit, StoryArticle, IndexStats, SearchResults, StoredDocument
@@ -242,8 +242,8 @@ class SearchEngine:
                                searched=suggestion, notices=notices + fallback.notices)
         if membership is not None and membership.relaxed and total:
             notices.append(_relaxed_notice(membership))
-        if membership is not None and membership.unaccented and total:
-            notices.append(unaccented_notice(membership.unaccented))
+        if understood.unaccented and total:
+            notices.append(unaccented_notice(understood.unaccented))
         start = (page - 1) * per_page
         marks = highlight_words(plan.words, parsed, membership.common if membership is not None else ())
         hits = [
@@ -273,7 +273,9 @@ class SearchEngine:
         words = query_words(parsed.words, parsed.cased_words, scorer.is_word_pair,
                             model.restore if model is not None else None, other_forms,
                             model.capital_share if model is not None else None)
-        return _Reading(searched, parsed, other_forms, words)
+        read = [as_the_articles_write(word, model.pair_share if model is not None else None) for word in words]
+        unaccented = tuple(word.shown for word, held in zip(words, read) if held is not word)
+        return _Reading(searched, parsed, other_forms, read, unaccented)
 
     def marks_for(self, query: str, *, as_typed: bool = False) -> Marks:
         """What a results page for ``query`` marks, for marking an article
@@ -422,6 +424,7 @@ class _Reading(NamedTuple):
     parsed: ParsedQuery
     other_forms: list
     words: list
+    unaccented: tuple[str, ...]  # words held without the accents typed (matching.as_the_articles_write)
 
 
 def _same_story(reader: IndexReader, stories: StoryMap, docnum: int, allowed: np.ndarray, published: np.ndarray) -> list[StoryArticle]:

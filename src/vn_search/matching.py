@@ -43,7 +43,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from vn_search.analysis.segment import segment
-from vn_search.analysis.terms import JOINER, fold_term
+from vn_search.analysis.terms import fold_term
 
 __all__ = ["QueryWord", "Membership", "query_words", "members", "as_syllables", "as_the_articles_write",
            "documents_needed", "unaccented_notice", "MIN_RESULTS", "LONG_QUERY", "WRONG_ACCENTS"]
@@ -58,11 +58,11 @@ MIN_RESULTS = 5
 # From this many informative words on, a document may miss one of them
 # (MDS labels, recall in set: 0.66 with strict matching).
 LONG_QUERY = 4
-# A word typed with accents that fewer than this share of the articles
-# holding its syllables side by side write that way is a slip (Triều Tiền
-# for Triều Tiên: 2 of 2,437 articles on corpus C; Hà Nôi: 6 of 8,751).
-# "Nam thắng" (2 of 326, the others "năm tháng") also reads without
-# accents, which only widens its set: its own spelling still ranks first.
+# Two syllables the articles put side by side with the accents typed fewer
+# than this share of the times (the accent model's counts) are a slip:
+# "triều tiền" 0.01% of Triều Tiên's, "hà nôi" 0.02% on corpus C. Correct
+# pairs are far above: "nam thắng" (Việt Nam thắng) 12%, "ân khách" (tri
+# ân khách hàng) 11%, beside "năm tháng" and "ăn khách".
 WRONG_ACCENTS = 0.01
 
 # (syllable, exact): exact syllables match with their diacritics, the
@@ -102,7 +102,6 @@ class Membership:
     as_syllables: bool = False  # no document held the words as words
     rarest: np.ndarray | None = None  # documents holding the rarest deciding word (of two or more)
     rarest_name: np.ndarray | None = None  # the same for the rarest deciding name
-    unaccented: tuple[str, ...] = ()  # words typed with accents the articles do not give them, held without
 
 
 def documents_needed(at_most: int, documents: int, per: int) -> int:
@@ -223,29 +222,23 @@ def query_words(
     return words
 
 
-def accent_pairs(unit: Unit) -> list[tuple[str, str]]:
-    """A word's adjacent syllables joined as typed and folded
-    (``triều_tiền``, ``trieu_tien``): the terms that say how the articles
-    write it."""
-    syllables = [syllable for syllable, _ in unit]
-    return [(a + JOINER + b, fold_term(a) + JOINER + fold_term(b)) for a, b in zip(syllables, syllables[1:])]
-
-
-def as_the_articles_write(word: QueryWord, holding: Callable[[str, str], int]) -> QueryWord:
+def as_the_articles_write(word: QueryWord, pair_share: Callable[[str, str], float | None] | None) -> QueryWord:
     """``word``, with the accents of a word of two or more syllables
-    dropped where the articles almost never write it so: fewer than
-    ``WRONG_ACCENTS`` of those holding its syllables side by side. The
-    reader meant the word (``Triều Tiền`` is *Triều Tiên*). A one-syllable
-    word keeps its accents: ``nôi`` is a word of its own, not a slip for
-    ``nội``. ``holding(term, suffix)`` is how many documents hold a term,
-    summed over the text fields, as written (``""``) or folded (``"_f"``)."""
+    dropped where the articles almost never write it so: of the times they
+    put two of its syllables side by side, fewer than ``WRONG_ACCENTS``
+    with the accents typed (``pair_share``, the accent model's). The reader
+    meant the word (``Triều Tiền`` is *Triều Tiên*). A one-syllable word
+    keeps its accents: ``nôi`` is a word of its own, not a slip for
+    ``nội``."""
+    if pair_share is None:
+        return word
     readings, changed = [], False
     for reading in word.readings:
         units = []
         for unit in reading:
-            if len(unit) > 1 and any(exact for _, exact in unit) and any(
-                    holding(exact, "") < WRONG_ACCENTS * folded_count
-                    for exact, folded in accent_pairs(unit) if (folded_count := holding(folded, "_f"))):
+            if any(exact for _, exact in unit) and any(
+                    (share := pair_share(first, second)) is not None and share < WRONG_ACCENTS
+                    for (first, _), (second, _) in zip(unit, unit[1:])):
                 unit, changed = tuple((syllable, False) for syllable, _ in unit), True
             units.append(unit)
         readings.append(tuple(units))

@@ -255,7 +255,8 @@ class OpenSearchEngine:
         found = backend.search(searched or query, page * per_page, **options,
                                restore=model.restore if model is not None else None,
                                abbreviations=state.learned.abbreviations,
-                               capital_share=model.capital_share if model is not None else None, counts=counts)
+                               capital_share=model.capital_share if model is not None else None,
+                               pair_share=model.pair_share if model is not None else None, counts=counts)
         parsed = found.parsed
         if parsed is None or parsed.is_empty:
             return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices, dates=dates)
@@ -326,7 +327,8 @@ class OpenSearchEngine:
         searched = None if as_typed else _keystrokes(query or "", _Counts(backend, state.concrete))
         found = backend.search(searched or query or "", 1, restore=model.restore if model is not None else None,
                                abbreviations=state.learned.abbreviations,
-                               capital_share=model.capital_share if model is not None else None)
+                               capital_share=model.capital_share if model is not None else None,
+                               pair_share=model.pair_share if model is not None else None)
         if found.parsed is None or found.parsed.is_empty:
             return Marks.of([])
         return highlight_words(found.words, found.parsed, found.common)

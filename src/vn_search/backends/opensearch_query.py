@@ -47,7 +47,7 @@ from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.dates import date_range
 from vn_search.engine import SORTS
 from vn_search.matching import (
-    LONG_QUERY, MIN_RESULTS, QueryWord, accent_pairs, as_syllables, as_the_articles_write, documents_needed,
+    LONG_QUERY, MIN_RESULTS, QueryWord, as_syllables, as_the_articles_write, documents_needed,
     query_words,
 )
 from vn_search.proximity import MAX_GAP, PROXIMITY_WEIGHTS
@@ -386,11 +386,6 @@ def _first_counts(parsed: ParsedQuery, plan: ScoringPlan) -> list[dict]:
         queries += [{"term": {"body_f": a + JOINER + b}} for a, b in zip(folded, folded[1:])]
         queries += [{"term": {"body_f": syllable}} for syllable in folded]
         queries += [{"term": {"body": syllable}} for syllable in run]
-        # How the articles write a pair typed with accents (matching.as_the_articles_write).
-        for exact, plain in accent_pairs(tuple((syllable, True) for syllable in run)):
-            if exact != plain:
-                queries += [{"term": {name + suffix: text}} for name in TEXT_FIELDS
-                            for text, suffix in ((exact, ""), (plain, "_f"))]
     queries += [{"term": {g.common_probe.field: g.common_probe.text}} for g in plan.groups if g.common_probe]
     return queries
 
@@ -410,12 +405,14 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
            category: str | None = None, since=None, until=None, sort: str = "relevance",
            restore: Callable[[str], str] | None = None, window: int = WINDOW,
            abbreviations: tuple | None = None, capital_share: Callable[[str], float] | None = None,
-           group: bool = False, counts: _Counts | None = None) -> OpenSearchHits:
+           group: bool = False, counts: _Counts | None = None,
+           pair_share: Callable[[str, str], float | None] | None = None) -> OpenSearchHits:
     """Search an ``OpenSearchIndex`` (its concrete index ``target``) as
     ``SearchEngine.search`` searches the embedded index. ``restore`` and
     ``capital_share`` are the accent model's (``AccentModel``), when the
     caller has one: they group an unaccented query's syllables into words
-    and tell names; ``abbreviations`` is (table, learned definitions), the
+    and tell names; so is ``pair_share``, which tells a word typed with
+    accents the articles do not give it (``matching.as_the_articles_write``); ``abbreviations`` is (table, learned definitions), the
     bundled table by default. With ``group``, one hit per story
     (``opensearch_stories.py``): the best-scored (or, by date, newest) of
     its documents in the set. ``counts`` may hold counts already asked of
@@ -438,8 +435,7 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
                         lambda a, b: counts.term("body_f", a + JOINER + b) >= needed_for_pair,
                         restore, other_forms, capital_share)
     typed = words
-    holding = lambda text, suffix: sum(counts.term(name + suffix, text) for name in TEXT_FIELDS)  # noqa: E731
-    words = [as_the_articles_write(word, holding) for word in typed]
+    words = [as_the_articles_write(word, pair_share) for word in typed]
     allowed, required, excluded = _filters(plan, parsed, kind, source, category, since, until)
     if excluded:
         allowed.append({"bool": {"must_not": excluded}})
