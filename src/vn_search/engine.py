@@ -60,7 +60,7 @@ _WORDS = re.compile(r"\w+")
 # ranks below an equal article in the reader's wording and above one that
 # holds the typed form and little else of the query. On corpus C
 # (bench/reader_queries.py; full form typed for an abbreviation written, and
-# the other way) this gave 0.94x / 0.99x of the wording as written, against
+# the other way) this gave 0.95x / 0.99x of the wording as written, against
 # 0.87x / 0.85x when a rewording's best match was held to the best match as
 # typed (a poor partial match where the articles abbreviate). 0.8 / 0.9
 # gained 0.01 there and cost known-item queries written in the reader's own
