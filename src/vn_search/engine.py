@@ -32,7 +32,9 @@ from vn_search.dates import DateRange, date_range
 from vn_search.completion import MAX_LIMIT as MAX_COMPLETIONS
 from vn_search.highlight import Marks, highlight_words, make_snippet, mark_text
 from vn_search.indexer import IndexReport, build_index
-from vn_search.matching import Membership, as_the_articles_write, documents_needed, query_words, unaccented_notice
+from vn_search.matching import (
+    Membership, documents_needed, query_words, read_as_the_articles_write, unaccented_notice,
+)
 from vn_search.reading import KNOWN_DOCUMENTS, alternatives, decode_keystrokes, rewording
 from vn_search.query import ParsedQuery, build_plan, parse_query
 from vn_search.results import Hit, StoryArticle, IndexStats, SearchResults, StoredDocument
@@ -273,9 +275,8 @@ class SearchEngine:
         words = query_words(parsed.words, parsed.cased_words, scorer.is_word_pair,
                             model.restore if model is not None else None, other_forms,
                             model.capital_share if model is not None else None)
-        read = [as_the_articles_write(word, model.pair_share if model is not None else None) for word in words]
-        unaccented = tuple(word.shown for word, held in zip(words, read) if held is not word)
-        return _Reading(searched, parsed, other_forms, read, unaccented)
+        return _Reading(searched, parsed, other_forms,
+                        *read_as_the_articles_write(words, model.pair_share if model is not None else None))
 
     def marks_for(self, query: str, *, as_typed: bool = False) -> Marks:
         """What a results page for ``query`` marks, for marking an article

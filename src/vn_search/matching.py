@@ -46,7 +46,7 @@ from vn_search.analysis.segment import segment
 from vn_search.analysis.terms import fold_term
 
 __all__ = ["QueryWord", "Membership", "query_words", "members", "as_syllables", "as_the_articles_write",
-           "documents_needed", "unaccented_notice", "MIN_RESULTS", "LONG_QUERY", "WRONG_ACCENTS"]
+           "read_as_the_articles_write", "documents_needed", "unaccented_notice", "MIN_RESULTS", "LONG_QUERY", "WRONG_ACCENTS"]
 
 # Relax a long query when fewer documents than this qualify: a reader
 # should see a few results when the corpus has near misses. Chosen on
@@ -243,6 +243,15 @@ def as_the_articles_write(word: QueryWord, pair_share: Callable[[str, str], floa
             units.append(unit)
         readings.append(tuple(units))
     return replace(word, readings=tuple(readings)) if changed else word
+
+
+def read_as_the_articles_write(
+    words: list[QueryWord], pair_share: Callable[[str, str], float | None] | None,
+) -> tuple[list[QueryWord], tuple[str, ...]]:
+    """:func:`as_the_articles_write` for each of a query's words, and which
+    of them (as shown) were held without their accents, for the notice."""
+    read = [as_the_articles_write(word, pair_share) for word in words]
+    return read, tuple(word.shown for word, held in zip(words, read) if held is not word)
 
 
 def unaccented_notice(shown: Sequence[str]) -> str:

@@ -137,6 +137,7 @@ class _Coverage:
         self.pair_total = 0
 
     def add(self, group: TermGroup, weight: float, hit: np.ndarray, in_title: np.ndarray) -> None:
+        weight *= group.share
         if group.counts:
             self.word_total += weight
             self.words += weight * hit
@@ -271,6 +272,20 @@ class Scorer:
             if exact:
                 mask &= self._in_any_field(syllable, "")
         return mask
+
+    def words_held(self, words: list[str], documents: np.ndarray, suffix: str = "") -> np.ndarray:
+        """How many of ``words`` each of ``documents`` holds in any text
+        field, as written (``suffix`` ``""``) or folded (``"_f"``): a binary
+        search in each posting list (ascending), for a few candidates."""
+        held = np.zeros(len(documents), np.int32)
+        for word in words:
+            holds = np.zeros(len(documents), bool)
+            for name in TEXT_FIELDS:
+                ids = self.postings(name + suffix, word).ids
+                if len(ids):
+                    holds |= ids[np.minimum(np.searchsorted(ids, documents), len(ids) - 1)] == documents
+            held += holds
+        return held
 
     def word_mask(self, word: QueryWord) -> np.ndarray:
         mask = np.zeros(self.stats.size, bool)
@@ -512,14 +527,7 @@ class Scorer:
         syllables = sorted({syllable for run in runs for syllable in run})
         if not len(others) or not syllables:
             return admitted
-        held = np.zeros(len(others), np.int32)
-        for syllable in syllables:
-            found = np.zeros(len(others), bool)
-            for name in TEXT_FIELDS:
-                ids = self.postings(name + "_f", syllable).ids  # ascending: a binary search each
-                at = np.minimum(np.searchsorted(ids, others), max(len(ids) - 1, 0))
-                found |= (ids[at] == others) if len(ids) else False
-            held += found
+        held = self.words_held(syllables, others, "_f")
         admitted[others[held >= RELATED_SHARE * len(syllables)]] = True
         return admitted
 
@@ -553,8 +561,7 @@ class Scorer:
                 hit[ids] = True
                 if term.field in TITLE_FIELDS:
                     in_title[ids] = True
-        weight = self._idf(frequencies[group.common_probe]) if group.common_probe else 1.0
-        coverage.add(group, weight * group.share, hit, in_title)
+        coverage.add(group, self._idf(frequencies[group.common_probe]) if group.common_probe else 1.0, hit, in_title)
 
     def _proximity(self, runs: list[list[str]], common: set[str]) -> np.ndarray | float:
         """Per document, 1 + how closely the query's adjacent syllables

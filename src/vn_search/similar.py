@@ -97,17 +97,6 @@ def _frequency(scorer, word: str) -> int:
     return max(scorer.document_frequency(name, word) for name in FIELD_WEIGHTS)
 
 
-def _words_held(scorer, words: list[str], candidates: np.ndarray) -> np.ndarray:
-    """How many of ``words`` each candidate holds, in any field."""
-    held = np.zeros(len(candidates), np.int32)
-    for word in words:
-        holds = np.zeros(len(candidates), bool)
-        for name in FIELD_WEIGHTS:
-            holds |= np.isin(candidates, scorer.postings(name, word).ids)
-        held += holds
-    return held
-
-
 def similar_documents(
     stored: dict, docnum: int, scorer, stored_fields: Callable[[int], dict], limit: int,
 ) -> list[tuple[dict, float]]:
@@ -124,7 +113,7 @@ def similar_documents(
     wanted = min(len(scores), limit * _CANDIDATES)
     best = np.argpartition(-scores, wanted - 1)[:wanted] if len(scores) > wanted else np.arange(len(scores))
     best = best[np.argsort(-scores[best], kind="stable")]
-    best = best[_words_held(scorer, [word for word, _ in words], best) >= MIN_SHARED_WORDS]
+    best = best[scorer.words_held([word for word, _ in words], best) >= MIN_SHARED_WORDS]
     headline = (stored.get("headline") or "").strip().lower()
     found: list[tuple[dict, float]] = []
     seen_headlines = {headline}

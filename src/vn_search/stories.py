@@ -63,8 +63,9 @@ WINDOW_SECONDS = 3 * 24 * 3600  # dated reports of one event appear within days
 # Cosine at which two reports close in time are *related*: too unlike to be
 # listed as one story, alike enough that an article related to one of a
 # search's best results belongs in its result set (Scorer.run). On corpus
-# C's MDS labels (recall in set / junk@10 under date sort), 0.15 took the
-# accented set from 0.871 / 0.024 to 0.956 / 0.022; 0.25 reached 0.947.
+# C's MDS labels (bench/relevance.py), 0.15 took recall in set from 0.871
+# to 0.948 with junk@10 under date sort 0.024 -> 0.022; in a simulation over
+# the same pairs (not the engine), 0.25 kept about 0.01 less recall.
 RELATED = 0.15
 # Words in more than this share of the articles carry no story: they are
 # left out of the pairs (and would make every pair of articles a candidate).
@@ -401,7 +402,7 @@ def story_numbers(signatures: Signatures, docnums: dict[str, int], size: int) ->
 def stories_by_number(
     signatures: Signatures, docnums: dict[str, int], size: int,
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """:func:`story_numbers`, and the related pairs as document numbers."""
+    """:func:`story_numbers`, and the related pairs (:func:`group_and_relate`) as document numbers."""
     story = np.arange(size, dtype=np.int64)
     labels, (first, second) = group_and_relate(signatures)
     numbers = np.fromiter((docnums.get(doc_id, -1) for doc_id in signatures.ids), np.int64, len(signatures))

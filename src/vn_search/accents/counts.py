@@ -86,6 +86,14 @@ class CountTable:
         self._settle()
         return self._counts
 
+    def count_of(self, codes: np.ndarray) -> np.ndarray:
+        """How often each of ``codes`` was seen (0: never, or pruned)."""
+        keys, counts = self.keys, self.counts
+        if not len(keys):
+            return np.zeros(len(codes), np.int64)
+        at = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
+        return np.where(keys[at] == codes, counts[at], 0)
+
     def add_codes(self, codes: np.ndarray) -> None:
         self.add_counts(*np.unique(codes, return_counts=True))
 

@@ -312,20 +312,12 @@ class AccentModel:
             sides.append(np.unique(np.array(ids + ([word_id] if word_id is not None else []), np.int64)))
         if not len(sides[0]) or not len(sides[1]):
             return None
-        keys, counts = self._bigrams.keys, self._bigrams.counts
-        if not len(keys):
-            return None
-
-        def seen(codes: np.ndarray) -> np.ndarray:
-            at = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
-            return np.where(keys[at] == codes, counts[at], 0)
-
-        total = int(seen(pack(sides[0][:, None], sides[1][None, :]).ravel()).sum())
+        total = int(self._bigrams.count_of(pack(sides[0][:, None], sides[1][None, :]).ravel()).sum())
         if not total:
             return None
         if None in typed:
             return 0.0
-        return int(seen(pack(np.array([typed[0]]), np.array([typed[1]])))[0]) / total
+        return int(self._bigrams.count_of(pack(np.array([typed[0]]), np.array([typed[1]])))[0]) / total
 
     def prepare(self) -> None:
         """Build the decoder :meth:`restore` needs now rather than on its

@@ -47,8 +47,7 @@ from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.dates import date_range
 from vn_search.engine import SORTS
 from vn_search.matching import (
-    LONG_QUERY, MIN_RESULTS, QueryWord, as_syllables, as_the_articles_write, documents_needed,
-    query_words,
+    LONG_QUERY, MIN_RESULTS, QueryWord, as_syllables, documents_needed, query_words, read_as_the_articles_write,
 )
 from vn_search.proximity import MAX_GAP, PROXIMITY_WEIGHTS
 from vn_search.query import ParsedQuery, build_plan, parse_query
@@ -412,8 +411,9 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
     ``capital_share`` are the accent model's (``AccentModel``), when the
     caller has one: they group an unaccented query's syllables into words
     and tell names; so is ``pair_share``, which tells a word typed with
-    accents the articles do not give it (``matching.as_the_articles_write``); ``abbreviations`` is (table, learned definitions), the
-    bundled table by default. With ``group``, one hit per story
+    accents the articles do not give it (``matching.as_the_articles_write``).
+    ``abbreviations`` is (table, learned definitions), the bundled table by
+    default. With ``group``, one hit per story
     (``opensearch_stories.py``): the best-scored (or, by date, newest) of
     its documents in the set. ``counts`` may hold counts already asked of
     ``target`` (``first_counts``)."""
@@ -434,8 +434,7 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
     words = query_words(parsed.words, parsed.cased_words,
                         lambda a, b: counts.term("body_f", a + JOINER + b) >= needed_for_pair,
                         restore, other_forms, capital_share)
-    typed = words
-    words = [as_the_articles_write(word, pair_share) for word in typed]
+    words, unaccented = read_as_the_articles_write(words, pair_share)
     allowed, required, excluded = _filters(plan, parsed, kind, source, category, since, until)
     if excluded:
         allowed.append({"bool": {"must_not": excluded}})
@@ -527,7 +526,7 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
                           strict=membership.strict if membership else total,
                           informative=membership.informative if membership else 0,
                           as_syllables=bool(membership and membership.as_syllables),
-                          unaccented=tuple(word.shown for word, read in zip(typed, words) if read is not word),
+                          unaccented=unaccented,
                           undated=undated, days=sorted(days.items()),
                           words=words, common=tuple(membership.common) if membership else (), parsed=parsed,
                           stories=stories, story_of=story_of if group else {}, story_filter=story_filter)
