@@ -451,13 +451,15 @@ class OpenSearchIndex:
             for future in pending:
                 future.result()
 
-    def _bulk(self, actions: Iterable[dict], chunk_size: int) -> None:
-        """Bulk index, retrying rejected chunks with exponential backoff."""
+    def _bulk(self, actions: Iterable[dict], chunk_size: int, tolerated: frozenset[int] = frozenset()) -> None:
+        """Bulk index, retrying rejected chunks with exponential backoff; a
+        document refused with a status not ``tolerated`` (409: written by
+        someone else since it was read) is an error naming it."""
         from opensearchpy.helpers import streaming_bulk
 
         for ok, item in streaming_bulk(self.client, actions, chunk_size=chunk_size, max_retries=6,
-                                       initial_backoff=1, max_backoff=30, raise_on_error=True):
-            if not ok:
+                                       initial_backoff=1, max_backoff=30, raise_on_error=False):
+            if not ok and next(iter(item.values()), {}).get("status") not in tolerated:
                 raise OpenSearchError(f"{self.url}: a document was refused: {item}")
 
     def headlines(self) -> Iterator[str]:

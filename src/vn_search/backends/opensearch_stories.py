@@ -109,8 +109,6 @@ def relabel(index, target: str, labels: dict[str, str], previous: dict[str, str]
     documents, which this load indexed as stories of their own. Bodies
     come from ``spool``, or are analysed again (``analyse``) from the
     stored values. Returns how many documents were sent."""
-    from opensearchpy.helpers import streaming_bulk
-
     reloaded = set(reloaded)
     held = {doc_id: label for doc_id, label in previous.items() if doc_id not in reloaded}
     changed = sorted((doc_id, labels.get(doc_id, doc_id)) for doc_id in set(labels) | set(held)
@@ -136,10 +134,7 @@ def relabel(index, target: str, labels: dict[str, str], previous: dict[str, str]
             body[STORY_FIELD] = label
             yield {**action, "_source": body}
 
-    for ok, item in streaming_bulk(index.client, bodies(), chunk_size=500, max_retries=6,
-                                   initial_backoff=1, max_backoff=30, raise_on_error=False):
-        if not ok and item.get("index", {}).get("status") != 409:
-            raise RuntimeError(f"{index.url}: could not set the story of a document: {item}")
+    index._bulk(bodies(), 500, tolerated=frozenset({409}))  # 409: another indexer wrote it since it was read
     return len(changed)
 
 
