@@ -74,6 +74,47 @@ def test_same_top_result_and_total_as_the_embedded_index(news_index, embedded, q
     assert found.total == ours.total
 
 
+# A year's summary holds every word, in its body; the flash-flood report
+# lacks "thiệt hại" but has the rest in its headline; the vegetable prices
+# share only "thiệt hại".
+NEAR_BEST_NEWS = [
+    {"id": "tk-1", "title": "Tổng kết công tác phòng chống thiên tai năm 2024",
+     "summary": "Sáng 12-12, Ban chỉ huy phòng chống thiên tai tỉnh họp tổng kết công tác năm.",
+     "body": "Trong năm, lũ quét và sạt lở đất xảy ra ở bốn huyện, gây thiệt hại hơn 200 tỉ đồng.\n"
+             "Tỉnh đã di dời 1.200 hộ dân khỏi vùng nguy hiểm."},
+    {"id": "lq-2", "title": "Lũ quét, sạt lở đất ở nhiều xã vùng cao",
+     "summary": "Mưa lớn kéo dài từ đêm qua gây lũ quét và sạt lở đất tại nhiều xã vùng cao.",
+     "body": "Lực lượng cứu hộ đã có mặt để hỗ trợ người dân di chuyển tài sản.\nNhiều tuyến đường bị chia cắt."},
+    {"id": "rau-3", "title": "Giá rau xanh tăng mạnh sau mưa lớn",
+     "summary": "Giá nhiều loại rau tại chợ đầu mối tăng gấp đôi sau đợt mưa lớn.",
+     "body": "Tiểu thương cho biết vườn rau ngoại thành bị thiệt hại nặng.\nNguồn hàng về chợ giảm một nửa."},
+    {"id": "bd-4", "title": "Đội tuyển bóng đá nữ giành huy chương vàng",
+     "summary": "Tối qua, đội tuyển nữ thắng 2-1 trong trận chung kết.", "body": "Huấn luyện viên cảm ơn người hâm mộ."},
+    {"id": "xk-5", "title": "Xuất khẩu gạo đạt kỷ lục trong tháng 11",
+     "summary": "Kim ngạch xuất khẩu gạo tháng 11 tăng 20% so với cùng kỳ.", "body": "Giá gạo xuất khẩu giữ ở mức cao."},
+]
+
+
+@pytest.mark.parametrize("query", ["lũ quét sạt lở thiệt hại", "lu quet sat lo thiet hai"])
+def test_a_report_worded_differently_joins_on_both_backends(opensearch_one_node, tmp_path, query):
+    # The cluster lets in, to be scored against the best member, only the
+    # documents holding half the query's syllables: the flood report (four
+    # of six) must still join, and rank first as in the embedded index.
+    source = write_jsonl(tmp_path / "floods.jsonl", NEAR_BEST_NEWS)
+    embedded = SearchEngine(tmp_path / "index")
+    embedded.index([source], progress=False)
+    index = OpenSearchIndex(opensearch_one_node.url, "floods")
+    index.rebuild([source])
+    try:
+        ours = embedded.search(query, suggest=False, group=False)
+        found = index.search(query, 10)
+    finally:
+        index.delete()
+    assert [hit.id for hit in ours.hits] == ["lq-2", "tk-1"]
+    assert found.ids == ["lq-2", "tk-1"]
+    assert found.total == ours.total == 2
+
+
 def test_an_excluded_word_removes_its_articles(news_index):
     with_it = news_index.search("biểu tình", 10)
     without = news_index.search("biểu tình -Campuchia", 10)
