@@ -298,7 +298,7 @@ class OpenSearchIndex:
             if not report.articles and not report.related:
                 raise NothingToIndexError(self.url, created=not self.exists())
             with report.phase("group stories"):
-                learning.story_labels = story_labels(learning.signatures)
+                learning.story_labels, learning.related = story_labels(learning.signatures)
             with report.phase("send articles"):
                 self._send_spooled(concrete, spool, learning.story_labels, chunk_size)
             with report.phase("store learned data"):
@@ -377,7 +377,8 @@ class OpenSearchIndex:
         reloaded = set(loaded.signatures.ids)
         learning.signatures = learning.signatures.without(reloaded)
         learning.merge(loaded)
-        previous, learning.story_labels = learning.story_labels, story_labels(learning.signatures)
+        previous = learning.story_labels
+        learning.story_labels, learning.related = story_labels(learning.signatures)
         relabel(self, self.name, learning.story_labels, previous, spool, _unsigned_document, reloaded=reloaded)
         self._call(self.client.indices.refresh, index=self.name)
         save_learning(self, concrete, learning, self.headlines(), self.count())

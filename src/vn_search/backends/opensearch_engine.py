@@ -256,7 +256,8 @@ class OpenSearchEngine:
                                restore=model.restore if model is not None else None,
                                abbreviations=state.learned.abbreviations,
                                capital_share=model.capital_share if model is not None else None,
-                               pair_share=model.pair_share if model is not None else None, counts=counts)
+                               pair_share=model.pair_share if model is not None else None, counts=counts,
+                               related=state.learned.related)
         parsed = found.parsed
         if parsed is None or parsed.is_empty:
             return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices, dates=dates)

@@ -20,7 +20,10 @@ serves the cluster reads the same model. Documents of the meta index:
   (``stories.Signatures``, their rarer terms, as ``.npz`` bytes in pieces)
   and ``story_labels``: each grouped article's story, so that an
   incremental load regroups the index and updates only the documents whose
-  story changed (``opensearch_stories.py``).
+  story changed (``opensearch_stories.py``);
+- ``related-0`` … ``related-N``: each article's related reports (the same
+  event, too unlike to be one story), by id, as JSON bytes in pieces:
+  a search lets them into its set beside its best results.
 
 :class:`Learning` collects all of it from the documents as they are sent
 (from their stored, already normalised text: the indexer's own
@@ -86,6 +89,7 @@ class Learning:
     headlines: list[str] = field(default_factory=list)
     signatures: Signatures = field(default_factory=Signatures)
     story_labels: dict[str, str] = field(default_factory=dict)
+    related: dict[str, list[str]] = field(default_factory=dict)  # by the loader, with story_labels
 
     def add(self, body: dict, signature: Signatures | None = None) -> None:
         """Learn from one document as ``opensearch_document`` built it
@@ -123,6 +127,7 @@ class LearnedData:
     completions: CompletionTable
     headline_words: Counter  # pyvi words of two syllables or more: how many headlines hold each
     updated: str | None  # when the last load finished (ISO 8601, UTC)
+    related: dict[str, list[str]] = field(default_factory=dict)  # each article's related reports, by id
 
 
 def completion_table(headlines, headline_words: Counter, documents: int, capital_share) -> CompletionTable:
@@ -209,6 +214,7 @@ def save_learning(index, concrete: str, learning: Learning, headlines, documents
     signatures = io.BytesIO()
     np.savez(signatures, **learning.signatures.uncommon().arrays())  # numpy arrays, no pickle
     _put_pieces(index, name, "signatures", signatures.getvalue())
+    _put_pieces(index, name, "related", json.dumps(learning.related, ensure_ascii=False).encode("utf-8"))
     documents_to_write = {"abbreviations": {"data": learning.abbreviations.to_json()}}
     documents_to_write["story_labels"] = {"data": json.dumps(learning.story_labels, ensure_ascii=False)}
     documents_to_write["completions"] = {"data": json.dumps(completions.entries(), ensure_ascii=False)}
@@ -296,4 +302,6 @@ def load_learned_data(index, concrete: str) -> LearnedData:
         return LearnedData(None, (default_table(), None), table, Counter(), updated)
     abbreviations = (default_table().with_learned(learning.abbreviations, min_count=LEARNED_MIN_COUNT),
                      learning.abbreviations.as_learned())
-    return LearnedData(learning.accents, abbreviations, table, learning.headline_words, updated)
+    related = _get_pieces(index, meta_index_name(concrete), "related")
+    return LearnedData(learning.accents, abbreviations, table, learning.headline_words, updated,
+                       json.loads(related) if related else {})

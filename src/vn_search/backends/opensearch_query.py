@@ -31,10 +31,11 @@ window"). The counts a query needs are asked in one request each time, as
 a ``filters`` aggregation. The caller lends the accent model
 (``restore``, ``capital_share``) and the learned abbreviations
 (``opensearch_engine.py`` reads them from the cluster); suggestions and
-snippets are the caller's too. Not carried over yet: the abbreviation
-rewordings scored as queries of their own, and the reports of the best
-results' events that join the embedded set (``Scorer._related_to_best``).
-Under date sort, only members count (no near-best joiners).
+snippets are the caller's too. The reports of the best results' events
+(``Scorer._related_to_best``) join in one request more, when the best
+results have any. Not carried over yet: the abbreviation rewordings scored
+as queries of their own. Under date sort, only members count (no
+near-best joiners, no related reports: the cluster sorts by date alone).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 from vn_search.analysis.abbreviations import default_table
 from vn_search.backends.opensearch_stories import STORY_FIELD
@@ -64,6 +65,8 @@ from vn_search.scoring import (
     MIN_DECIDING_DOCUMENTS,
     NEAR_BEST,
     PAIR_COORDINATION,
+    RELATED_FROM,
+    RELATED_SHARE,
     TITLE_COORDINATION,
     TITLE_FIELDS,
     WORD_PAIR_DOCUMENTS,
@@ -356,6 +359,17 @@ def _proximity_clauses(runs: list[list[str]], common_syllables: set[str]) -> tup
     return clauses, len(pairs)
 
 
+def _published(hit: dict) -> int | None:
+    """A hit's publication time (ms since the epoch), or None."""
+    value = (hit.get("fields") or {}).get("published")
+    return int(float(value[0])) if value else None
+
+
+def _story(hit: dict) -> str:
+    """A hit's story (its own id when the search did not ask)."""
+    return (hit.get("fields") or {}).get(STORY_FIELD, [hit["_id"]])[0]
+
+
 class _Factors:
     """``scoring._Coverage.factor`` times ``Scorer._proximity`` for each hit,
     from the query names it matched. What does not depend on the hit (each
@@ -396,6 +410,29 @@ class _Factors:
         return factor
 
 
+def _related_to_best(index, target: str, scored: list[tuple[str, float, bool]], related: Mapping[str, Sequence[str]],
+                     runs: list[list[str]], allowed: list[dict], member: dict, should: list[dict],
+                     group: bool) -> list[dict]:
+    """``Scorer._related_to_best`` on the cluster: the hits (scored by the
+    same clauses) of the articles related to one of the set's
+    ``RELATED_FROM`` best (``related``: the meta index's pairs) that the
+    filters allow, are not in the set, and hold ``RELATED_SHARE`` of the
+    query's folded syllables. One request, only when there are any."""
+    best = sorted(scored, key=lambda row: -row[1])[:RELATED_FROM]
+    seen = {doc_id for doc_id, _, _ in scored}
+    others = sorted({other for doc_id, _, _ in best for other in related.get(doc_id, ()) if other not in seen})
+    syllables = sorted({syllable for run in runs for syllable in run})
+    if not others or not syllables:
+        return []
+    share = {"bool": {"should": [_in_any_field(syllable, "_f") for syllable in syllables],
+                      "minimum_should_match": math.ceil(RELATED_SHARE * len(syllables) - 1e-9)}}
+    body = {"query": {"bool": {"filter": allowed + [{"ids": {"values": others}}, share], "must_not": [member],
+                               "should": should}},
+            "size": len(others), "_source": False, "track_total_hits": False,
+            "docvalue_fields": [{"field": "published", "format": "epoch_millis"}] + ([STORY_FIELD] if group else [])}
+    return _ask(index, index.client.search, index=target, body=body, search_type=SEARCH_TYPE)["hits"]["hits"]
+
+
 def _first_counts(parsed: ParsedQuery, plan: ScoringPlan) -> list[dict]:
     """Every count that reading the query may need: the index's size, each
     query pair's bigram (is it a word?), each syllable as typed and folded
@@ -426,7 +463,8 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
            restore: Callable[[str], str] | None = None, window: int = WINDOW,
            abbreviations: tuple | None = None, capital_share: Callable[[str], float] | None = None,
            group: bool = False, counts: _Counts | None = None,
-           pair_share: Callable[[str, str], float | None] | None = None) -> OpenSearchHits:
+           pair_share: Callable[[str, str], float | None] | None = None,
+           related: Mapping[str, Sequence[str]] | None = None) -> OpenSearchHits:
     """Search an ``OpenSearchIndex`` (its concrete index ``target``) as
     ``SearchEngine.search`` searches the embedded index. ``restore`` and
     ``capital_share`` are the accent model's (``AccentModel``), when the
@@ -437,7 +475,9 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
     default. With ``group``, one hit per story
     (``opensearch_stories.py``): the best-scored (or, by date, newest) of
     its documents in the set. ``counts`` may hold counts already asked of
-    ``target`` (``first_counts``)."""
+    ``target`` (``first_counts``). ``related`` (each article's related
+    reports, by id: the meta index's) lets those of the best results into
+    the set, as the embedded engine does (ranked searches only)."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
     started = time.perf_counter()
@@ -507,9 +547,9 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
     answer = _ask(index, index.client.search, index=target, body=body, search_type=SEARCH_TYPE)
     total = int(answer["hits"]["total"]["value"])
     scored = []
-    published = {hit["_id"]: int(float(hit["fields"]["published"][0])) if hit.get("fields", {}).get("published")
-                 else None for hit in answer["hits"]["hits"]}
-    joined = []
+    published = {hit["_id"]: _published(hit) for hit in answer["hits"]["hits"]}
+    hits_seen = list(answer["hits"]["hits"])
+    joined, joined_elsewhere = [], []  # let in beside the members: as hits, or in a story already shown
     factors = _Factors(plan.groups, weights, pair_count)
     for hit in answer["hits"]["hits"]:
         matched = hit.get("matched_queries", [])
@@ -525,17 +565,32 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
         scored = [row for row in scored if row[2]] + joined
         # A member matched only through a spelling variant still ranks.
         scored = [(doc_id, score if score > 0 else 1e-6, True) for doc_id, score, _ in scored]
-    if sort != "date":
+        if related:
+            extra = _related_to_best(index, target, scored, related, plan.runs, allowed, member,
+                                     should + proximity, group)
+            shown = {_story(hit) for hit in answer["hits"]["hits"]} if group else set()
+            for hit in extra:
+                published[hit["_id"]] = _published(hit)
+                row = (hit["_id"], max(float(hit.get("_score") or 0.0) * factors.of(hit.get("matched_queries", [])),
+                                       1e-6), True)
+                total += 1
+                if not group or _story(hit) not in shown:  # one hit per story, as the collapse gives
+                    shown.add(_story(hit))
+                    scored.append(row)
+                    joined.append(row)
+                else:
+                    joined_elsewhere.append(row)
+            hits_seen += extra
         scored.sort(key=lambda row: -row[1])  # stable: BM25's order among equals
     scored = scored[:limit]
     members = answer.get("aggregations", {}).get("members", {})
     stories = None
     if group:  # joiners past the members are counted as stories of their own
         stories = int(members.get("stories", {}).get("value", 0)) + len(joined)
-    story_of = {hit["_id"]: (hit.get("fields") or {}).get(STORY_FIELD, [hit["_id"]])[0] for hit in answer["hits"]["hits"]}
+    story_of = {hit["_id"]: _story(hit) for hit in hits_seen}
     days = {int(bucket["key"]): int(bucket["doc_count"]) for bucket in members.get("days", {}).get("buckets", [])}
     undated = int(members.get("undated", {}).get("doc_count", 0))
-    for doc_id, _, _ in joined:
+    for doc_id, _, _ in joined + joined_elsewhere:
         moment = published[doc_id]
         if moment is None:
             undated += 1

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 from vn_search.documents import RELATED, NewsDocument
-from vn_search.stories import MAX_SAME_STORY, Signatures, group
+from vn_search.stories import MAX_SAME_STORY, Signatures, group_and_relate
 
 __all__ = ["BodySpool", "MAX_SAME_STORY", "STORY_FIELD", "reanalysed", "relabel", "same_story_from",
            "same_story_request", "story_labels"]
@@ -36,17 +36,23 @@ STORY_FIELD = "story"
 _UPDATE_CHUNK = 1000
 
 
-def story_labels(signatures: Signatures) -> dict[str, str]:
+def story_labels(signatures: Signatures) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Each grouped article's story, as the id of the story's first article
     in ``signatures`` (earlier loads' articles come first, so a story keeps
-    its label as it grows); articles alone are left out (their label is
-    their own id)."""
-    labels = group(signatures)
+    its label as it grows; articles alone are left out: their label is
+    their own id); and each article's related reports (``stories.RELATED``:
+    the same event, too unlike to be one story), both ways, which a search
+    lets into its set beside its best results (``Scorer._related_to_best``)."""
+    labels, (first, second) = group_and_relate(signatures)
     ids = signatures.ids
     members: dict[int, int] = {}
     for label in labels.tolist():
         members[label] = members.get(label, 0) + 1
-    return {ids[i]: ids[label] for i, label in enumerate(labels.tolist()) if members[label] > 1}
+    related: dict[str, list[str]] = {}
+    for a, b in zip(first.tolist(), second.tolist()):
+        related.setdefault(ids[a], []).append(ids[b])
+        related.setdefault(ids[b], []).append(ids[a])
+    return {ids[i]: ids[label] for i, label in enumerate(labels.tolist()) if members[label] > 1}, related
 
 
 class BodySpool:
