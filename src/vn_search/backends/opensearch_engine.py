@@ -10,7 +10,8 @@ apart. What lives where:
   scores, filters, facets, the timeline's days);
 - in the cluster, index ``<concrete>-meta`` (``opensearch_meta.py``): the
   accent model, the abbreviations the articles define, autocomplete's
-  table, the headline words; read once per concrete index by each engine;
+  table, the headline words, each article's related reports; read once
+  per concrete index by each engine;
 - here, in Python: reading the query (keystrokes, accents, abbreviations,
   names), the result-set rule, coordination and proximity over the top
   window (``opensearch_query.py``), suggestions (``suggest.Suggester``
@@ -22,7 +23,8 @@ Stories (same story, one result) are grouped at load time by the embedded
 indexer's rules and kept as each document's ``story`` field; a search
 collapses on it (``opensearch_stories.py``). Embedded-only for now: the
 ``terms`` figure of ``stats`` (0: the cluster does not count distinct
-terms of a text field cheaply) and warming (the cluster keeps its own caches). Private names used from the embedded
+terms of a text field cheaply) and warming (the cluster keeps its own
+caches). Private names used from the embedded
 engine, whose rules must stay the same on both backends:
 ``engine._reaccents``, ``suggest._edits``,
 ``similar._CANDIDATES`` (listed in ``backends/__init__.py`` too).

@@ -581,6 +581,7 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
                 else:
                     joined_elsewhere.append(row)
             hits_seen += extra
+    if sort != "date":
         scored.sort(key=lambda row: -row[1])  # stable: BM25's order among equals
     scored = scored[:limit]
     members = answer.get("aggregations", {}).get("members", {})
