@@ -12,6 +12,8 @@ from conftest import NEWS, write_jsonl
 from vn_search import IndexVersionError, SearchEngine, sample_path
 from vn_search.backends.opensearch import OpenSearchError, OpenSearchIndex, index_settings, stacked_text
 from vn_search.backends.opensearch_cluster import LocalCluster, find_free_ports
+from vn_search.backends.opensearch_engine import _within_limit
+from vn_search.backends.opensearch_query import IndexGone, QueryTooLong, _failure, _root_causes
 from opensearch_fixtures import TEST_HEAP_MB, require_opensearch_tools
 
 # Accented and unaccented, a phrase, an exclusion: (query, search options).
@@ -28,6 +30,11 @@ QUERIES = [
     ("cán bộ -luân", {}),
     ("hòa", {"source": "baolaocai.vn"}),
     ("hội nghị", {"since": "2018-01-01", "until": "2018-12-31"}),
+    # A headline and lead pasted whole: 30 syllables compiled to more
+    # clauses than the cluster's default limit (1,024) before the proximity
+    # probes left the query for its post_filter; it failed as a vanished index.
+    ("Phe đối lập Campuchia lại biểu tình phản đối chính phủ: ngày 23-10, hàng nghìn người ủng hộ "
+     "đảng đối lập xuống đường biểu tình ở thủ đô Phnom Penh", {}),
 ]
 
 
@@ -113,6 +120,45 @@ def test_a_report_worded_differently_joins_on_both_backends(opensearch_one_node,
     assert [hit.id for hit in ours.hits] == ["lq-2", "tk-1"]
     assert found.ids == ["lq-2", "tk-1"]
     assert found.total == ours.total == 2
+
+
+class _ClauseLimitedIndex:
+    """A backend that refuses, as a cluster would, queries of more than ``most`` words."""
+
+    url = "opensearch://127.0.0.1:9200/news"
+
+    def __init__(self, most: int) -> None:
+        self.most, self.asked = most, []
+
+    def search(self, query: str, limit: int, **options):
+        self.asked.append(query)
+        if len(query.split()) > self.most:
+            raise QueryTooLong()
+        return query
+
+
+def test_a_query_too_long_for_the_cluster_is_searched_by_its_first_words():
+    words = "Thủ tướng chủ trì hội nghị trực tuyến Chính phủ với các địa phương về phát triển kinh tế".split()
+    backend = _ClauseLimitedIndex(most=8)
+    found, cut = _within_limit(backend, " ".join(words), 10)
+    assert cut == found == " ".join(words[:8])
+    assert [len(asked.split()) for asked in backend.asked] == [19, 12, 8]  # two thirds each time
+    assert _within_limit(_ClauseLimitedIndex(most=50), "giá vàng hôm nay", 10) == ("giá vàng hôm nay", None)
+    with pytest.raises(OpenSearchError, match="max_clause_count"):
+        _within_limit(_ClauseLimitedIndex(most=0), "giá vàng", 10)
+
+
+@pytest.mark.parametrize("status, answer, meaning", [
+    (400, "too_many_nested_clauses", QueryTooLong),
+    (404, "index_not_found_exception", IndexGone),
+    (503, "no_shard_available_action_exception", IndexGone),  # the old index dropped mid-search
+    (400, "query_shard_exception", None),  # a refused query is raised as it is, not retried
+], ids=["clause limit", "index dropped", "shards gone", "refused query"])
+def test_a_refused_search_is_told_apart_from_a_vanished_index(status, answer, meaning):
+    cause = {"type": answer, "reason": "..."}
+    kind = "index_not_found_exception" if answer == "index_not_found_exception" else "search_phase_execution_exception"
+    failure = _failure(kind, _root_causes({"error": {"root_cause": [cause], "type": kind}, "status": status}))
+    assert type(failure) is meaning if meaning else failure is None
 
 
 def test_an_excluded_word_removes_its_articles(news_index):

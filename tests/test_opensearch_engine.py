@@ -126,6 +126,25 @@ def test_the_environment_variable_names_the_cluster(cluster_url):
     assert json.loads(result.stdout)["total"] == 5
 
 
+def test_a_query_the_cluster_refuses_as_too_long_is_searched_by_its_first_words(cluster_url, embedded_dir,
+                                                                                monkeypatch):
+    # A cluster whose clause limit admits three words at most (the default
+    # admits any query vn-search keeps: this one stands in for a stricter one).
+    search = opensearch_engine.OpenSearchIndex.search
+
+    def strict(self, query, limit=10, **options):
+        if len(query.split()) > 3:
+            raise opensearch_engine.QueryTooLong()
+        return search(self, query, limit, **options)
+
+    monkeypatch.setattr(opensearch_engine.OpenSearchIndex, "search", strict)
+    found = SearchEngine(cluster_url).search("bão Yagi Quảng Ninh thiệt hại nặng")  # 7 words, 4, then 2
+    assert found.query == "bão Yagi"
+    assert found.notices == ["Truy vấn quá dài: chỉ 2 từ đầu được dùng."]
+    assert found.hits and [hit.id for hit in found.hits] == [hit.id for hit in
+                                                             SearchEngine(embedded_dir).search("bão Yagi").hits]
+
+
 def test_get_and_similar_read_the_cluster(cluster_url, embedded_dir):
     engine = SearchEngine(cluster_url)
     assert engine.get("tt-yagi-1") == SearchEngine(embedded_dir).get("tt-yagi-1")

@@ -48,7 +48,7 @@ from vn_search.analysis.normalize import normalize_query
 from vn_search.analysis.terms import JOINER, fold_term
 from vn_search.backends.opensearch import OpenSearchError, OpenSearchIndex, OpenSearchIndexMissing
 from vn_search.backends.opensearch_meta import LearnedData, last_update, load_learned_data
-from vn_search.backends.opensearch_query import IndexGone, _ask_many, _Counts, first_counts
+from vn_search.backends.opensearch_query import IndexGone, QueryTooLong, _ask_many, _Counts, first_counts
 from vn_search.backends.opensearch_stories import same_story_from, same_story_request
 from vn_search.dates import date_range
 from vn_search.errors import VnSearchError
@@ -254,12 +254,18 @@ class OpenSearchEngine:
             searched = keep_excluded(searched, model.restore(searched))  # -viet stays as typed
         if searched is not None:
             notices.append(f"Đang hiển thị kết quả cho «{searched}».")
-        found = backend.search(searched or query, page * per_page, **options,
-                               restore=model.restore if model is not None else None,
-                               abbreviations=state.learned.abbreviations,
-                               capital_share=model.capital_share if model is not None else None,
-                               pair_share=model.pair_share if model is not None else None, counts=counts,
-                               related=state.learned.related)
+        found, cut = _within_limit(backend, searched or query, page * per_page, **options,
+                                   restore=model.restore if model is not None else None,
+                                   abbreviations=state.learned.abbreviations,
+                                   capital_share=model.capital_share if model is not None else None,
+                                   pair_share=model.pair_share if model is not None else None, counts=counts,
+                                   related=state.learned.related)
+        if cut is not None:
+            notices.append(f"Truy vấn quá dài: chỉ {len(cut.split())} từ đầu được dùng.")
+            if searched is None:
+                query = cut
+            else:
+                searched = cut
         parsed = found.parsed
         if parsed is None or parsed.is_empty:
             return SearchResults(query, 0, _ms(started), page, per_page, [], None, notices, dates=dates)
@@ -328,10 +334,11 @@ class OpenSearchEngine:
         backend = self._index()
         model = state.learned.accents
         searched = None if as_typed else _keystrokes(query or "", _Counts(backend, state.concrete))
-        found = backend.search(searched or query or "", 1, restore=model.restore if model is not None else None,
-                               abbreviations=state.learned.abbreviations,
-                               capital_share=model.capital_share if model is not None else None,
-                               pair_share=model.pair_share if model is not None else None)
+        found, _ = _within_limit(backend, searched or query or "", 1,
+                                 restore=model.restore if model is not None else None,
+                                 abbreviations=state.learned.abbreviations,
+                                 capital_share=model.capital_share if model is not None else None,
+                                 pair_share=model.pair_share if model is not None else None)
         if found.parsed is None or found.parsed.is_empty:
             return Marks.of([])
         return highlight_words(found.words, found.parsed, found.common)
@@ -463,6 +470,25 @@ class OpenSearchEngine:
 def _analysis_version(backend: OpenSearchIndex, concrete: str) -> int:
     mapping = backend._call(backend.client.indices.get_mapping, index=concrete)[concrete]["mappings"]
     return int(mapping.get("_meta", {}).get("analysis_version", 0))
+
+
+def _within_limit(backend: OpenSearchIndex, text: str, limit: int, **options):
+    """``backend.search`` of ``text``, or, when the cluster refuses its query
+    as too long (more clauses than ``indices.query.bool.max_clause_count``),
+    of its first two thirds, and so on: (the hits, the words searched when
+    cut, else None). The embedded engine has no such limit: a query cut here
+    is the only case where the backends read a query differently."""
+    words = text.split()
+    kept = len(words)
+    while True:
+        searched = text if kept == len(words) else " ".join(words[:kept])
+        try:
+            return backend.search(searched, limit, **options), (None if searched == text else searched)
+        except QueryTooLong:
+            if kept <= 1:
+                raise OpenSearchError(f"{backend.url}: the cluster refuses even a one-word query as too long "
+                                      f"(is indices.query.bool.max_clause_count set very low?)") from None
+            kept = max(1, kept * 2 // 3)
 
 
 def _keystrokes(query: str, counts: _Counts, also: Callable[[], list[dict]] | None = None) -> str | None:

@@ -27,11 +27,17 @@ Every ``should`` clause is named (``_name``), so each hit says which query
 words it holds and where, and whether it is a member: the coordination and
 proximity factors of ``scoring.py`` are computed here over the top
 ``WINDOW`` hits, and the window re-sorted (the "rescore of the top
-window"). The counts a query needs are asked in one request each time, as
-a ``filters`` aggregation. The caller lends the accent model
-(``restore``, ``capital_share``) and the learned abbreviations
-(``opensearch_engine.py`` reads them from the cluster); suggestions and
-snippets are the caller's too. The reports of the best results' events
+window"). The proximity probes (span queries, which score nothing) are
+named clauses of a ``post_filter`` that lets every hit through: the
+cluster tells which of them each returned hit matches without counting
+them against the query's clause limit (``indices.query.bool.max_clause_count``,
+1,024 by default: a pasted headline of 32 syllables, the most a query
+keeps, compiled to 1,079 with them, 687 without). A query still too long
+for the limit raises ``QueryTooLong``. The counts a query needs are asked
+in one request each time, as a ``filters`` aggregation. The caller
+lends the accent model (``restore``, ``capital_share``) and the learned
+abbreviations (``opensearch_engine.py`` reads them from the cluster);
+suggestions and snippets are the caller's too. The reports of the best results' events
 (``Scorer._related_to_best``) join in one request more, when the best
 results have any. Not carried over yet: the abbreviation rewordings scored
 as queries of their own. Under date sort, only members count (no
@@ -74,7 +80,7 @@ from vn_search.scoring import (
     TermGroup,
 )
 
-__all__ = ["IndexGone", "OpenSearchHits", "first_counts", "search", "word_query"]
+__all__ = ["IndexGone", "OpenSearchHits", "QueryTooLong", "first_counts", "search", "word_query"]
 
 WINDOW = 200  # hits re-scored with coordination and proximity; the rest keep BM25's order
 # Document frequencies of the whole index, not of each shard: scores as the
@@ -118,11 +124,41 @@ class IndexGone(Exception):
     """The concrete index a search was reading was dropped (a rebuild moved the alias)."""
 
 
+class QueryTooLong(Exception):
+    """The compiled query has more clauses than the cluster accepts: fewer words may fit."""
+
+
 _GONE = ("index_not_found_exception", "search_phase_execution_exception")
+# Root causes that say the query itself was refused, on every shard alike:
+# asking again would fail again.
+_TOO_LONG = ("too_many_clauses", "too_many_nested_clauses")
+_REFUSED = _TOO_LONG + ("query_shard_exception", "parsing_exception", "x_content_parse_exception",
+                        "illegal_argument_exception")
+
+
+def _root_causes(info) -> set[str]:
+    """The types of an error answer's root causes (an msearch answer's
+    ``error``, or a failed request's body)."""
+    error = info.get("error", info) if isinstance(info, dict) else None
+    if not isinstance(error, dict):
+        return set()
+    return {cause.get("type", "") for cause in error.get("root_cause") or () if isinstance(cause, dict)}
+
+
+def _failure(kind: str, causes: set[str]) -> Exception | None:
+    """What a refused request means to a search: the index went away under
+    it (a rebuild moved the alias; the search runs again on the new one),
+    the query is too long for the cluster, or None: an error to raise as it is."""
+    if causes & set(_TOO_LONG):
+        return QueryTooLong()
+    if kind in _GONE and not causes & set(_REFUSED):
+        return IndexGone()
+    return None
 
 
 def _ask(backend, method, **arguments) -> dict:
-    """A request to the cluster; an index that went away mid-search raises ``IndexGone``."""
+    """A request to the cluster; an index that went away mid-search raises
+    ``IndexGone``, a query over the clause limit ``QueryTooLong``."""
     from opensearchpy.exceptions import NotFoundError, TransportError
 
     try:
@@ -130,8 +166,9 @@ def _ask(backend, method, **arguments) -> dict:
     except NotFoundError:
         raise IndexGone() from None
     except TransportError as error:
-        if error.error in _GONE:
-            raise IndexGone() from None
+        failure = _failure(error.error, _root_causes(error.info))
+        if failure is not None:
+            raise failure from None
         raise
 
 
@@ -146,8 +183,9 @@ def _ask_many(backend, bodies: list[dict], target: str) -> list[dict]:
     for answer in answers:
         if "error" in answer:
             kind = answer["error"].get("type", "error") if isinstance(answer["error"], dict) else str(answer["error"])
-            if kind in _GONE or answer.get("status") == 404:
-                raise IndexGone()
+            failure = _failure(kind, _root_causes(answer)) or (IndexGone() if answer.get("status") == 404 else None)
+            if failure is not None:
+                raise failure
             raise TransportError(answer.get("status", 500), kind, answer["error"])
     return answers
 
@@ -410,9 +448,16 @@ class _Factors:
         return factor
 
 
+def _probes(clauses: list[dict]) -> dict:
+    """Named clauses that only report which hits they match: as a
+    ``post_filter`` that lets every hit through, they neither score nor
+    count against the query's clause limit."""
+    return {"bool": {"filter": [{"match_all": {}}], "should": clauses}}
+
+
 def _related_to_best(index, target: str, scored: list[tuple[str, float, bool]], related: Mapping[str, Sequence[str]],
                      runs: list[list[str]], allowed: list[dict], member: dict, should: list[dict],
-                     group: bool) -> list[dict]:
+                     proximity: list[dict], group: bool) -> list[dict]:
     """``Scorer._related_to_best`` on the cluster: the hits (scored by the
     same clauses) of the articles related to one of the set's
     ``RELATED_FROM`` best (``related``: the meta index's pairs) that the
@@ -430,6 +475,8 @@ def _related_to_best(index, target: str, scored: list[tuple[str, float, bool]], 
                                "should": should}},
             "size": len(others), "_source": False, "track_total_hits": False,
             "docvalue_fields": [{"field": "published", "format": "epoch_millis"}] + ([STORY_FIELD] if group else [])}
+    if proximity:
+        body["post_filter"] = _probes(proximity)
     return _ask(index, index.client.search, index=target, body=body, search_type=SEARCH_TYPE)["hits"]["hits"]
 
 
@@ -522,13 +569,13 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
     if not words:  # phrases only: every match counts the same, as in Scorer.run
         boolean = {"filter": allowed, "should": [{"constant_score": {"filter": {"match_all": {}}, "boost": 1.0}}]}
     elif member is None or sort == "date":
-        boolean = {"filter": allowed + ([member] if member else []), "should": should + proximity}
+        boolean = {"filter": allowed + ([member] if member else []), "should": should}
     else:
         # Members, and the documents that may join them by their score
         # (scoring.NEAR_BEST): those holding the rarest name, or half the syllables.
         joining = membership.rarest_name or membership.could_join
         boolean = {"filter": allowed + [{"bool": {"should": [member, joining], "minimum_should_match": 1}}],
-                   "should": should + proximity + [{"bool": {"filter": [member], "_name": "member"}}]}
+                   "should": should + [{"bool": {"filter": [member], "_name": "member"}}]}
     body = {"query": {"bool": boolean}, "track_total_hits": True, "_source": False,
             "size": limit if sort == "date" else max(limit, window),
             # The members' spread over time (the results page's timeline) and the undated among them.
@@ -538,6 +585,8 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
                 "undated": {"missing": {"field": "published"}}}}},
             # ... and of the documents that join the members by their score.
             "docvalue_fields": [{"field": "published", "format": "epoch_millis"}]}
+    if proximity and words and sort != "date":  # what the factors read
+        body["post_filter"] = _probes(proximity)
     if sort == "date":
         body["sort"] = [{"published": {"order": "desc", "missing": "_last"}}, "_score"]
     if group:
@@ -567,7 +616,7 @@ def search(index, target: str, query: str, limit: int = 10, *, kind: str | None 
         scored = [(doc_id, score if score > 0 else 1e-6, True) for doc_id, score, _ in scored]
         if related:
             extra = _related_to_best(index, target, scored, related, plan.runs, allowed, member,
-                                     should + proximity, group)
+                                     should, proximity, group)
             shown = {_story(hit) for hit in answer["hits"]["hits"]} if group else set()
             for hit in extra:
                 published[hit["_id"]] = _published(hit)

@@ -33,6 +33,9 @@ __all__ = ["BodySpool", "MAX_SAME_STORY", "STORY_FIELD", "reanalysed", "relabel"
            "same_story_request", "story_labels"]
 
 STORY_FIELD = "story"
+# What a line under a hit shows of another report of its story (``StoryArticle``):
+# not the body, which made the page's request carry ten articles a story.
+MATE_FIELDS = ("id", "headline", "source", "published", "url")
 _UPDATE_CHUNK = 1000
 
 
@@ -159,7 +162,7 @@ def same_story_request(labels: dict[str, str], allowed: list[dict]) -> dict | No
         "query": {"bool": {"filter": allowed + [{"terms": {STORY_FIELD: sorted(set(shared.values()))}}],
                            "must_not": [{"ids": {"values": sorted(shared)}}]}},
         "collapse": {"field": STORY_FIELD, "inner_hits": {
-            "name": "mates", "size": MAX_SAME_STORY, "_source": ["stored"],
+            "name": "mates", "size": MAX_SAME_STORY, "_source": [f"stored.{name}" for name in MATE_FIELDS],
             "sort": [{"published": {"order": "asc", "missing": "_last"}}]}},
     }
 
