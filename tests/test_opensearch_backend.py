@@ -8,9 +8,12 @@ import time
 
 import pytest
 
+from bench.datagen import news_articles
 from conftest import NEWS, write_jsonl
 from vn_search import IndexVersionError, SearchEngine, sample_path
-from vn_search.backends.opensearch import OpenSearchError, OpenSearchIndex, index_settings, stacked_text
+from vn_search.backends.opensearch import (
+    BulkReport, OpenSearchError, OpenSearchIndex, _documents, index_settings, stacked_text,
+)
 from vn_search.backends.opensearch_cluster import LocalCluster, find_free_ports
 from vn_search.backends.opensearch_engine import _within_limit
 from vn_search.backends.opensearch_query import IndexGone, QueryTooLong, _failure, _root_causes
@@ -290,5 +293,67 @@ def test_searches_keep_answering_when_a_node_is_killed(tmp_path, corpus, embedde
         assert failures == []
         assert len(answers) >= seen + 20 and all(answers)
         assert index.count() == embedded.stats().documents
+    finally:
+        cluster.stop()
+
+
+def _written(index: OpenSearchIndex) -> int:
+    """Documents the cluster's primaries have indexed under ``index``'s name, in any of its concrete indexes."""
+    stats = index.client.indices.stats(index=f"{index.name}-a*", metric="indexing")["indices"]
+    return sum(figures["primaries"]["indexing"]["index_total"] for name, figures in stats.items()
+               if not name.endswith("-meta"))
+
+
+@pytest.mark.parametrize("load", ["add", "rebuild"])
+def test_a_load_cut_by_a_killed_node_and_run_again_leaves_each_document_once(tmp_path, load):
+    """kill -9 of a node while a load runs into a three-node index (three
+    primaries, a replica each). An update goes on (the client moves to
+    another node, a replica takes over) or stops with one readable error; a
+    rebuild, which loads without replicas, stops within ``_SHARD_WAIT`` and
+    leaves readers on the index they had. Either way, running the load again
+    ends with every document of its input exactly once."""
+    classpath = require_opensearch_tools()
+    earlier = write_jsonl(tmp_path / "earlier.jsonl", NEWS)
+    source = write_jsonl(tmp_path / "bulk.jsonl", news_articles(3000, seed=16, prefix="bulk"))
+    loaded = [earlier, source] if load == "add" else [source]
+    expected = {doc.id for doc in _documents(loaded, BulkReport("expected"))}
+    cluster = LocalCluster(tmp_path / "cluster", nodes=3, http_port=find_free_ports(3, start=23000),
+                           heap_mb=TEST_HEAP_MB, tied_to_caller=True)
+    cluster.start(timeout=240, classpath=classpath)
+    try:
+        index = OpenSearchIndex(cluster.urls, "bulk", shards=3, replicas=1)
+        index.rebuild([earlier])
+        before, written = index.count(), _written(index)
+        stopped = []
+
+        def run() -> None:
+            try:
+                getattr(index, load)([source], chunk_size=100)
+            except OpenSearchError as error:  # one readable line, not a traceback
+                stopped.append(error)
+
+        loader = threading.Thread(target=run)
+        loader.start()
+        deadline = time.monotonic() + 120
+        while _written(index) < written + 300 and loader.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert loader.is_alive(), "the load ended before a node could be killed under it"
+        cluster.kill_node(0)  # the first address the client knows
+        loader.join(timeout=300)
+        assert not loader.is_alive()
+        index.client.cluster.health(wait_for_nodes="2", wait_for_status="yellow", params={"timeout": "90s"},
+                                    request_timeout=100)
+        if load == "rebuild":
+            assert stopped and "was refused" in str(stopped[0])  # its only copy of a shard died
+        if stopped:  # readers still search what they had
+            assert index.count() == before
+            assert index.search("Phe đối lập Campuchia biểu tình", 3).ids[:1] == ["vn-001"]
+        getattr(index, load)([source], chunk_size=100)  # the load, run again
+        index.client.indices.refresh(index=index.name)
+        from opensearchpy.helpers import scan
+
+        ids = [hit["_id"] for hit in scan(index.client, index=index.name, query={"_source": False}, size=1000)]
+        assert len(ids) == len(set(ids)) == index.count() == len(expected)
+        assert set(ids) == expected
     finally:
         cluster.stop()

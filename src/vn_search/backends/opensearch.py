@@ -59,6 +59,7 @@ STACK = ">"  # joins the terms of one position; never inside a term (see _clean)
 SIGNATURE_KEY = "_signature"  # in a body on its way to the loader, never sent
 STORED_FIELDS = ("id", "kind", "headline", "url", "parents", "content", "published", "source", "category")
 _SEARCH_TRIES = 5
+_SHARD_WAIT = "20s"  # how long a bulk request waits for a shard to have a copy on a live node
 _SENDERS = 2  # bulk requests in flight while a rebuild sends its spooled articles
 
 
@@ -226,6 +227,7 @@ class OpenSearchIndex:
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts)
         self.name = name
         self.shards, self.replicas = shards, replicas
+        self.timeout = timeout
         # pool_maxsize: a web server's threads search at once; one connection each.
         options = {"timeout": timeout, "max_retries": 5, "retry_on_timeout": True, "pool_maxsize": 16,
                    **client_options}
@@ -455,13 +457,31 @@ class OpenSearchIndex:
     def _bulk(self, actions: Iterable[dict], chunk_size: int, tolerated: frozenset[int] = frozenset()) -> None:
         """Bulk index, retrying rejected chunks with exponential backoff; a
         document refused with a status not ``tolerated`` (409: written by
-        someone else since it was read) is an error naming it."""
+        someone else since it was read) is an error naming it. A shard
+        without a node (its only copy was on a node that died: a rebuild
+        loads without replicas) refuses its documents after
+        ``_SHARD_WAIT``, within the client's timeout, rather than holding
+        the load for its retries (two and a half minutes)."""
+        from opensearchpy.exceptions import ConnectionError as ClientConnectionError
         from opensearchpy.helpers import streaming_bulk
 
-        for ok, item in streaming_bulk(self.client, actions, chunk_size=chunk_size, max_retries=6,
-                                       initial_backoff=1, max_backoff=30, raise_on_error=False):
-            if not ok and next(iter(item.values()), {}).get("status") not in tolerated:
-                raise OpenSearchError(f"{self.url}: a document was refused: {item}")
+        try:
+            for ok, item in streaming_bulk(self.client, actions, chunk_size=chunk_size, max_retries=6,
+                                           initial_backoff=1, max_backoff=30, raise_on_error=False,
+                                           # request_timeout named, the client sends "timeout" on
+                                           # (without it, it reads "timeout" as its own)
+                                           request_timeout=self.timeout, params={"timeout": _SHARD_WAIT}):
+                result = next(iter(item.values()), {})
+                if not ok and result.get("status") not in tolerated:
+                    error = result.get("error")
+                    why = f"{error.get('type')}: {error.get('reason')}" if isinstance(error, dict) else error
+                    raise OpenSearchError(f"{self.url}: document {result.get('_id')} was refused "
+                                          f"({result.get('status')} {why}); run the load again: "
+                                          f"documents are written by id, never twice")
+        except ClientConnectionError as error:
+            raise OpenSearchError(f"{self.url}: the load stopped: the cluster did not answer "
+                                  f"({type(error).__name__}); is a node down? Run the load again once "
+                                  f"`vn-search opensearch status` shows it green or yellow") from None
 
     def headlines(self) -> Iterator[str]:
         """Every document's headline (for autocomplete's table), read in pages."""
