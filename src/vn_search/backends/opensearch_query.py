@@ -368,13 +368,25 @@ def _idf(df: int, live: int) -> float:
 
 
 def _scoring_clauses(groups: list[TermGroup], common: set[int]) -> list[dict]:
-    clauses = []
+    """Every term of the plan as a boosted, named term query. A common
+    word's terms (headline and lead only) score, as in
+    ``Scorer.ranking_scores``, only documents that the rest of the query
+    matches: alone, they made a report of "ngoại tình" join the set of
+    "biểu tình -Campuchia" by its score (23 results where the embedded
+    index has 12)."""
+    clauses, common_clauses, rest = [], [], []
     for number, group in enumerate(groups):
         for term in group.terms:
             if number in common and term.field not in COMMON_FIELDS:
                 continue
-            clauses.append({"term": {term.field: {"value": term.text, "boost": term.weight,
-                                                  "_name": f"g{number}|{term.field}"}}})
+            clause = {"term": {term.field: {"value": term.text, "boost": term.weight,
+                                            "_name": f"g{number}|{term.field}"}}}
+            (common_clauses if number in common else clauses).append(clause)
+            if number not in common:
+                rest.append({"term": {term.field: term.text}})
+    if common_clauses:
+        clauses.append({"bool": {"should": common_clauses,
+                                 "filter": [{"bool": {"should": rest, "minimum_should_match": 1}}]}})
     return clauses
 
 
