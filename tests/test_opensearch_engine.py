@@ -145,6 +145,30 @@ def test_a_query_the_cluster_refuses_as_too_long_is_searched_by_its_first_words(
                                                              SearchEngine(embedded_dir).search("bão Yagi").hits]
 
 
+def test_hostile_queries_are_answered_in_requests_a_node_accepts(cluster_url, monkeypatch):
+    # Typos, URLs, dates, emoji, operators, 500-character pastes: each is
+    # answered, and no request grows large (a long query of unknown words
+    # once asked every spelling one slip away of each in one 60 MB request,
+    # which tripped the node's memory breaker: every search failed after it).
+    from bench.datagen import hostile_queries
+
+    sizes = []
+    call = opensearch_engine.OpenSearchIndex._call
+
+    def measured(self, method, **arguments):
+        if arguments.get("body") is not None:
+            sizes.append(len(json.dumps(arguments["body"], ensure_ascii=False)))
+        return call(self, method, **arguments)
+
+    monkeypatch.setattr(opensearch_engine.OpenSearchIndex, "_call", measured)
+    engine = SearchEngine(cluster_url)
+    for query, raw in hostile_queries(150, seed=5):
+        if not raw:
+            engine.search(query)
+    assert max(sizes) < 256_000
+    assert engine.search("bão Yagi").total == 5
+
+
 def test_get_and_similar_read_the_cluster(cluster_url, embedded_dir):
     engine = SearchEngine(cluster_url)
     assert engine.get("tt-yagi-1") == SearchEngine(embedded_dir).get("tt-yagi-1")

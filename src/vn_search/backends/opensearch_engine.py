@@ -58,7 +58,9 @@ from vn_search.matching import documents_needed, unaccented_notice
 from vn_search.reading import KNOWN_DOCUMENTS, decode_keystrokes
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument, StoryArticle
 from vn_search.similar import _CANDIDATES, MIN_SHARE, MIN_SHARED_WORDS, distinctive_words, similarity_plan
-from vn_search.suggest import MIN_TYPO_LETTERS, Suggester, _edits, correction_threshold, keep_excluded
+from vn_search.suggest import (
+    MAX_SUGGEST_WORDS, MIN_TYPO_LETTERS, Suggester, _edits, correction_threshold, keep_excluded,
+)
 from vn_search.timeline import published_values, timeline
 from vn_search.sources.parts import Part, part_to_index
 
@@ -66,6 +68,9 @@ __all__ = ["OpenSearchEngine", "OpenSearchIndexMissing", "is_cluster_location"]
 
 RECHECK_SECONDS = 5.0  # how often a long-lived engine asks which index the alias points to
 _HEADLINE_WORDS_KEPT = 20
+# Letters of the longest term the suggester corrects on the cluster: two
+# syllables and their joiner ("nghieng_nghieng" has 15).
+_LONGEST_CORRECTED = 24
 _LOCATION = re.compile(r"^opensearchs?:/+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+")
 _CREDENTIALS = re.compile(r"//[^/@]*@")
@@ -511,7 +516,10 @@ def _keystrokes(query: str, counts: _Counts, also: Callable[[], list[dict]] | No
 
 
 class _ClusterReader:
-    """What ``suggest.Suggester`` asks of a Whoosh reader, asked of the cluster."""
+    """What ``suggest.Suggester`` asks of a Whoosh reader, asked of the
+    cluster. A term longer than ``_LONGEST_CORRECTED`` is not asked about:
+    it is no word a reader mistyped (a pasted URL's 300 letters had 16,000
+    spellings one slip away, 600 KB of counts)."""
 
     def __init__(self, counts: _Counts) -> None:
         self.counts = counts
@@ -520,10 +528,10 @@ class _ClusterReader:
         return self.counts.one({"match_all": {}})
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
-        return self.counts.term(fieldname, text)
+        return self.counts.term(fieldname, text) if len(text) <= _LONGEST_CORRECTED else 0
 
     def __contains__(self, key: tuple[str, str]) -> bool:
-        return self.counts.term(*key) > 0
+        return self.doc_frequency(*key) > 0
 
 
 def _suggester(counts: _Counts, model, query: str) -> Suggester:
@@ -532,10 +540,12 @@ def _suggester(counts: _Counts, model, query: str) -> Suggester:
     hardly use, every spelling one slip away (hundreds, in one request)."""
     suggester = Suggester(_ClusterReader(counts), model)
     words = [fold_term(word.lower()) for word in _WORD.findall(normalize_query(query))]
+    if len(words) > MAX_SUGGEST_WORDS:  # Suggester.suggest offers nothing: ask nothing
+        return suggester
     terms = words + [a + JOINER + b for a, b in zip(words, words[1:])]
     counts.many([{"term": {name: term}} for term in terms for name in ("body_f", "title_f")])
-    unknown = [term for term in terms
-               if len(term) >= MIN_TYPO_LETTERS and suggester.frequency(term) < suggester.min_documents]
+    unknown = [term for term in terms if MIN_TYPO_LETTERS <= len(term) <= _LONGEST_CORRECTED
+               and suggester.frequency(term) < suggester.min_documents]
     candidates = {candidate for term in unknown for candidate in _edits(term)}
     if candidates:
         counts.many([{"term": {name: candidate}} for candidate in candidates for name in ("body_f", "title_f")])

@@ -190,6 +190,9 @@ def _ask_many(backend, bodies: list[dict], target: str) -> list[dict]:
     return answers
 
 
+_COUNTS_A_REQUEST = 2000  # filters in one counting request: about 100 KB
+
+
 class _Counts:
     """Document counts asked of the cluster during one search, each asked once."""
 
@@ -205,13 +208,17 @@ class _Counts:
         ``msearch`` of counts asked every shard once per query)."""
         keys = [json.dumps(q, sort_keys=True, ensure_ascii=False) for q in queries]
         wanted = list(dict.fromkeys(k for k in keys if k not in self.known))
-        if wanted:
+        # In requests of at most _COUNTS_A_REQUEST: a long query of typos
+        # asked 75,000 spellings at once, a body of 4 MB that tripped the
+        # node's memory breaker (every search failed while it recovered).
+        for start in range(0, len(wanted), _COUNTS_A_REQUEST):
+            chunk = wanted[start:start + _COUNTS_A_REQUEST]
             body = {"size": 0, "track_total_hits": False, "query": {"match_all": {}},
-                    "aggs": {"counts": {"filters": {"filters": {str(i): json.loads(key) for i, key in enumerate(wanted)}}}}}
+                    "aggs": {"counts": {"filters": {"filters": {str(i): json.loads(key) for i, key in enumerate(chunk)}}}}}
             answer = _ask(self.index, self.index.client.search, index=self.target, body=body)
             self.requests += 1
             buckets = answer["aggregations"]["counts"]["buckets"]
-            for i, key in enumerate(wanted):
+            for i, key in enumerate(chunk):
                 self.known[key] = int(buckets[str(i)]["doc_count"])
         return [self.known[key] for key in keys]
 
