@@ -480,8 +480,8 @@ class OpenSearchIndex:
                                           f"documents are written by id, never twice")
         except ClientConnectionError as error:
             raise OpenSearchError(f"{self.url}: the load stopped: the cluster did not answer "
-                                  f"({type(error).__name__}); is a node down? Run the load again once "
-                                  f"`vn-search opensearch status` shows it green or yellow") from None
+                                  f"({type(error).__name__}); is a node down? Run the load again once it answers "
+                                  f"(`vn-search opensearch status --dir DIR` for a local one)") from None
 
     def headlines(self) -> Iterator[str]:
         """Every document's headline (for autocomplete's table), read in pages."""
