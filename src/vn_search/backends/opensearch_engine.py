@@ -59,7 +59,8 @@ from vn_search.reading import KNOWN_DOCUMENTS, decode_keystrokes
 from vn_search.results import Hit, IndexStats, SearchResults, StoredDocument, StoryArticle
 from vn_search.similar import _CANDIDATES, MIN_SHARE, MIN_SHARED_WORDS, distinctive_words, similarity_plan
 from vn_search.suggest import (
-    MAX_SUGGEST_WORDS, MIN_TYPO_LETTERS, Suggester, _edits, correction_threshold, keep_excluded,
+    MAX_SUGGEST_WORDS, MAX_TYPO_LETTERS, MIN_TYPO_LETTERS, Suggester, _edits, correction_threshold,
+    keep_excluded,
 )
 from vn_search.timeline import published_values, timeline
 from vn_search.sources.parts import Part, part_to_index
@@ -68,9 +69,6 @@ __all__ = ["OpenSearchEngine", "OpenSearchIndexMissing", "is_cluster_location"]
 
 RECHECK_SECONDS = 5.0  # how often a long-lived engine asks which index the alias points to
 _HEADLINE_WORDS_KEPT = 20
-# Letters of the longest term the suggester corrects on the cluster: two
-# syllables and their joiner ("nghieng_nghieng" has 15).
-_LONGEST_CORRECTED = 24
 _LOCATION = re.compile(r"^opensearchs?:/+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+")
 _CREDENTIALS = re.compile(r"//[^/@]*@")
@@ -516,10 +514,7 @@ def _keystrokes(query: str, counts: _Counts, also: Callable[[], list[dict]] | No
 
 
 class _ClusterReader:
-    """What ``suggest.Suggester`` asks of a Whoosh reader, asked of the
-    cluster. A term longer than ``_LONGEST_CORRECTED`` is not asked about:
-    it is no word a reader mistyped (a pasted URL's 300 letters had 16,000
-    spellings one slip away, 600 KB of counts)."""
+    """What ``suggest.Suggester`` asks of a Whoosh reader, asked of the cluster."""
 
     def __init__(self, counts: _Counts) -> None:
         self.counts = counts
@@ -528,10 +523,10 @@ class _ClusterReader:
         return self.counts.one({"match_all": {}})
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
-        return self.counts.term(fieldname, text) if len(text) <= _LONGEST_CORRECTED else 0
+        return self.counts.term(fieldname, text)
 
     def __contains__(self, key: tuple[str, str]) -> bool:
-        return self.doc_frequency(*key) > 0
+        return self.counts.term(*key) > 0
 
 
 def _suggester(counts: _Counts, model, query: str) -> Suggester:
@@ -544,7 +539,10 @@ def _suggester(counts: _Counts, model, query: str) -> Suggester:
         return suggester
     terms = words + [a + JOINER + b for a, b in zip(words, words[1:])]
     counts.many([{"term": {name: term}} for term in terms for name in ("body_f", "title_f")])
-    unknown = [term for term in terms if MIN_TYPO_LETTERS <= len(term) <= _LONGEST_CORRECTED
+    # Only the terms Suggester.correct_typos would correct: MIN_TYPO_LETTERS
+    # to MAX_TYPO_LETTERS letters, a pair's joiner not counted (a pasted
+    # URL's 300 letters had 16,000 spellings one slip away, 600 KB of counts).
+    unknown = [term for term in terms if MIN_TYPO_LETTERS <= len(term) - term.count(JOINER) <= MAX_TYPO_LETTERS
                and suggester.frequency(term) < suggester.min_documents]
     candidates = {candidate for term in unknown for candidate in _edits(term)}
     if candidates:
